@@ -1,0 +1,53 @@
+# The workbench for the LRU folio batch series. Two commands matter:
+#   make        - build base and series, boot both with nohz_full, print the
+#                 isolation table (build/report/isolation.md)
+#   make check  - every test; the last line is "N passed, N failed"
+# KSRC=/path/to/kernel/git/tree puts the series on that tree instead of
+# Debian's linux-source-6.12 (in a new worktree; the tree itself is untouched).
+
+SHELL := /bin/bash
+KSRC ?=
+TREE := $(if $(KSRC),build/ksrc,build/linux)
+RESULTS := build/check/results
+
+all: report
+
+deps:
+	@scripts/deps.sh
+
+$(TREE).base: | deps
+ifeq ($(KSRC),)
+	@scripts/get-base.sh $(TREE)
+endif
+	@scripts/tree.sh $(TREE) $(KSRC)
+
+# (Re)create the lru-drain branch of the tree from patches/.
+tree: | deps
+ifeq ($(KSRC),)
+	@scripts/get-base.sh $(TREE)
+endif
+	@scripts/tree.sh $(TREE) $(KSRC)
+
+# Write the tree's lru-drain branch back to patches/.
+export: $(TREE).base
+	@scripts/export.sh $(TREE)
+
+# Build the test kernels patch by patch with the per-patch gates.
+gates: tree
+	@mkdir -p build/check
+	@RESULTS=$(RESULTS) scripts/gates.sh $(TREE)
+
+report: gates
+	@RESULTS=$(RESULTS) scripts/isolation.sh $(TREE)
+
+# A step that stops early is a failure of its own; the summary always runs.
+check: deps
+	@rm -rf build/check && mkdir -p build/check
+	@$(MAKE) -s --no-print-directory report || echo "FAIL make report stopped" >>$(RESULTS)
+	@RESULTS=$(RESULTS) tests/harness.sh || echo "FAIL harness tests stopped" >>$(RESULTS)
+	@scripts/summary.sh $(RESULTS)
+
+clean:
+	rm -rf build/obj build/kernels build/report build/check build/gates build/logs
+
+.PHONY: all deps tree export gates report check clean

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Micro-benchmarks for the paths the series touches, in the style of
+ * will-it-scale: one process, a loop per sample, the first sample dropped.
+ *
+ *   fault_anon   mmap anonymous memory, write a byte per page, munmap
+ *                (lru_add batch)
+ *   fault_file   the same on a private mapping of a file (page cache,
+ *                copy-on-write anonymous folios: lru_add batch)
+ *   fault_mlock  the same on an MLOCK_ONFAULT mapping (mlock batch)
+ *   madvise      fault, MADV_COLD and MADV_FREE, munmap (deactivate and
+ *                lazyfree batches)
+ *   drain        one lru_add_drain_all() while every other CPU holds
+ *                batched folios: posix_fadvise(DONTNEED) of a file page
+ *                that is mapped, so it cannot be invalidated and the
+ *                kernel drains all CPUs before retrying
+ *
+ * Prints "bench NAME UNIT best median" with ns per page (per drain for
+ * drain) from CLOCK_MONOTONIC. Under qemu -icount shift=0 a guest ns is one
+ * instruction, which is what makes the numbers repeatable.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGES		1024	/* 4 MiB a sample */
+#define SAMPLES		9	/* the first is warm-up */
+#define DRAINS		20
+#define FILLER_PAGES	8
+
+static long page_size;
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+}
+
+static int cmp_ull(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a;
+	unsigned long long y = *(const unsigned long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *name, const char *unit,
+		   unsigned long long *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_ull);
+	printf("bench %s %s %llu %llu\n", name, unit, v[0], v[n / 2]);
+	fflush(stdout);
+}
+
+static int open_file(const char *name, int pages)
+{
+	char *buf = calloc(pages, page_size);
+	int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || !buf || write(fd, buf, pages * page_size) != pages * page_size)
+		die(name);
+	fsync(fd);
+	free(buf);
+	return fd;
+}
+
+/* One sample of a fault benchmark; returns ns per page. */
+static unsigned long long fault_sample(const char *name, int fd)
+{
+	size_t len = PAGES * page_size;
+	unsigned long long t0 = now_ns();
+	char *p;
+
+	if (fd >= 0)
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	else
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	if (!strcmp(name, "fault_mlock") &&
+	    mlock2(p, len, MLOCK_ONFAULT))
+		die("mlock2");
+	for (size_t off = 0; off < len; off += page_size)
+		p[off] = 1;
+	if (!strcmp(name, "madvise") &&
+	    (madvise(p, len, MADV_COLD) || madvise(p, len, MADV_FREE)))
+		die("madvise");
+	munmap(p, len);
+	return (now_ns() - t0) / PAGES;
+}
+
+static void bench_faults(const char *name)
+{
+	unsigned long long v[SAMPLES];
+	int fd = -1;
+
+	if (!strcmp(name, "fault_file"))
+		fd = open_file("lru_bench.file", PAGES);
+	for (int i = 0; i < SAMPLES; i++)
+		v[i] = fault_sample(name, fd);
+	report(name, "ns/page", v + 1, SAMPLES - 1);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Every other CPU runs a filler that faults FILLER_PAGES new pages into its
+ * lru_add batch each time the round number changes, then spins. CPU 0 waits
+ * until all are filled and times one drain.
+ */
+static void bench_drain(void)
+{
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	volatile unsigned int *shared;
+	unsigned long long v[DRAINS];
+	pid_t pids[256];
+	char *mapped;
+	int fd;
+
+	shared = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		die("mmap shared");
+	fd = open_file("lru_bench.drain", 1);
+	mapped = mmap(NULL, page_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (mapped == MAP_FAILED)
+		die("mmap file");
+	pin(0);
+	(void)*(volatile char *)mapped;
+
+	for (int cpu = 1; cpu < ncpus && cpu < 256; cpu++) {
+		pids[cpu] = fork();
+		if (pids[cpu] < 0)
+			die("fork");
+		if (!pids[cpu]) {
+			size_t len = (DRAINS + 2) * FILLER_PAGES * page_size;
+			char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			unsigned int round = 0;
+
+			pin(cpu);
+			for (;;) {
+				while (shared[0] == round)
+					;
+				round = shared[0];
+				for (int i = 0; i < FILLER_PAGES; i++)
+					p[((round % (DRAINS + 2)) * FILLER_PAGES + i) * page_size] = 1;
+				__atomic_fetch_add(&shared[1], 1, __ATOMIC_SEQ_CST);
+			}
+		}
+	}
+
+	for (int i = 0; i < DRAINS; i++) {
+		unsigned long long t0;
+
+		shared[1] = 0;
+		__atomic_fetch_add(&shared[0], 1, __ATOMIC_SEQ_CST);
+		while (shared[1] != (unsigned int)(ncpus - 1))
+			;
+		t0 = now_ns();
+		posix_fadvise(fd, 0, page_size, POSIX_FADV_DONTNEED);
+		v[i] = now_ns() - t0;
+	}
+	for (int cpu = 1; cpu < ncpus && cpu < 256; cpu++) {
+		kill(pids[cpu], SIGKILL);
+		waitpid(pids[cpu], NULL, 0);
+	}
+	report("drain", "ns/drain", v + 1, DRAINS - 1);
+}
+
+int main(int argc, char **argv)
+{
+	page_size = sysconf(_SC_PAGESIZE);
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s fault_anon|fault_file|fault_mlock|madvise|drain...\n",
+			argv[0]);
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "drain"))
+			bench_drain();
+		else
+			bench_faults(argv[i]);
+	}
+	return 0;
+}

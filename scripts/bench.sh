@@ -1,0 +1,40 @@
+#!/bin/bash
+# bench.sh TREE : A/B of base and series on the non-debug benchmark config,
+# in one run. Each round boots base then series under qemu -icount
+# shift=0,sleep=off (guest ns = instructions, deterministic), runs every
+# benchmark at 4 vCPUs, then the drain benchmark at 2, 4, 8 and 16 vCPUs.
+# Writes build/report/bench.{json,md} and bench-drain.png.
+set -euo pipefail
+top=$(realpath "$(dirname "$0")/..")
+tree=$(realpath "$1")
+wt=$tree-wt obj=$top/build/obj/bench logs=$top/build/logs/bench guest=$top/build/guest
+ROUNDS=${ROUNDS:-3}
+mkdir -p "$logs" "$guest" "$top/build/kernels"
+base=$(cat "$tree.base")
+[ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
+
+for k in base series; do
+	rev=$base; [ $k = series ] && rev=$(git -C "$tree" rev-parse lru-drain)
+	git -C "$wt" checkout -q --detach "$rev"
+	"$top/scripts/build-kernel.sh" "$wt" "$obj" "$top/config/base.config" "$top/config/bench.config" >/dev/null
+	cp "$obj/arch/x86/boot/bzImage" "$top/build/kernels/bench-$k.bzImage"
+done
+gcc -O2 -Wall -o "$guest/lru_bench" "$top/bench/lru_bench.c"
+"$top/scripts/mkinitramfs.sh" "$guest/bench.cpio" "$guest/lru_bench"
+
+# Isolate the upper half of the CPUs, as the tests do at 4.
+isolated() { [ "$1" = 2 ] && echo 1 || echo "$(($1 / 2))-$(($1 - 1))"; }
+run() { # kernel smp benchmarks log
+	ICOUNT=1 SMP=$2 ISOLATED=$(isolated "$2") APPEND="wb.arg=$3" TIMEOUT=1800 \
+		"$top/scripts/run-qemu.sh" "$top/build/kernels/bench-$1.bzImage" \
+		"$guest/bench.cpio" bench "$4"
+}
+for r in $(seq "$ROUNDS"); do
+	for k in base series; do
+		run $k 4 fault_anon,fault_file,fault_mlock,madvise,drain "$logs/$k-r$r-smp4.log"
+		for n in 2 8 16; do
+			run $k $n drain "$logs/$k-r$r-smp$n.log"
+		done
+	done
+done
+python3 "$top/scripts/bench-report.py" "$logs" "$top/build/report"

@@ -1,0 +1,43 @@
+#!/bin/bash
+# build-kernel.sh TREE OBJDIR FRAGMENT... : configure TREE into OBJDIR from
+# allnoconfig plus the fragments, check that every requested option stuck,
+# and build bzImage. Incremental when OBJDIR already holds a build.
+set -euo pipefail
+tree=$(realpath "$1"); obj=$(realpath -m "$2"); shift 2
+frags=$(realpath "$@")
+mkdir -p "$obj"
+log=$obj/build.log
+cc=gcc
+command -v ccache >/dev/null && cc="ccache gcc"
+kmake() { make -C "$tree" O="$obj" ARCH=x86_64 CC="$cc" -j"$(nproc)" "$@"; }
+
+# Reconfigure only when a fragment changed, so rebuilds stay incremental.
+stamp=$obj/.fragments
+if ! cat $frags | cmp -s - "$stamp"; then
+	(cd "$tree" && ARCH=x86_64 CC="$cc" scripts/kconfig/merge_config.sh -n -O "$obj" $frags) \
+		>"$obj/config.log" 2>&1 || { tail -20 "$obj/config.log"; exit 1; }
+	kmake olddefconfig >>"$obj/config.log" 2>&1
+	bad=0
+	while read -r want; do
+		opt=${want%%=*}
+		case $want in
+		*=n) want="# $opt is not set"; got=$(grep -E "^(# )?$opt[= ]" "$obj/.config" || echo "# $opt is not set") ;;
+		*) got=$(grep -E "^$opt=" "$obj/.config" || true) ;;
+		esac
+		if [ "$got" != "$want" ]; then
+			echo "error: $want did not stick (have: ${got:-nothing}); see $obj/config.log" >&2
+			bad=1
+		fi
+	done < <(cat $frags | sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*=.*\)/\1/p' \
+		-e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set/\1=n/p' | sort -u -t= -k1,1)
+	[ $bad = 0 ] || exit 1
+	cat $frags >"$stamp"
+fi
+
+if ! kmake bzImage >"$log" 2>&1; then
+	echo "error: kernel build failed in $obj; compiler said:" >&2
+	grep -E 'error|Error' "$log" | head -20 >&2
+	echo "(full log: $log)" >&2
+	exit 1
+fi
+echo "$obj/arch/x86/boot/bzImage"

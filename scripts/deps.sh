@@ -1,0 +1,23 @@
+#!/bin/bash
+# Install the Debian packages the workbench needs (root, Debian bookworm).
+set -euo pipefail
+pkgs=(${WB_EXTRA_PKGS:-} build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
+      python3 ccache sparse coccinelle qemu-system-x86 busybox-static
+      rt-tests stress-ng gnuplot-nox)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+if [ "$(id -u)" != 0 ]; then
+	echo "error: missing packages (${missing[*]}) and not root; install them with apt-get" >&2
+	exit 1
+fi
+log=build/logs/apt.log
+mkdir -p build/logs
+if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+	echo "error: apt-get could not install ${missing[*]} (is the Debian mirror reachable?); see $log:" >&2
+	grep -E '^(E:|W:)' "$log" | head -5 >&2
+	exit 1
+fi

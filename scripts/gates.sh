@@ -1,0 +1,71 @@
+#!/bin/bash
+# gates.sh TREE : walk the series patch by patch in a builder worktree and
+# run the linux-mm gates on each: it builds (bisectable), checkpatch --strict,
+# and no new W=1, sparse or coccicheck reports in the C files it touches,
+# compared with the same files at the base. The test kernels of the base and
+# of the whole series fall out of the walk (build/kernels/test-*.bzImage).
+set -uo pipefail
+top=$(realpath "$(dirname "$0")/..")
+. "$top/scripts/lib.sh"
+tree=$(realpath "$1")
+wt=$tree-wt obj=$top/build/obj/test out=$top/build/gates
+frags="$top/config/base.config $top/config/debug.config"
+base=$(cat "$tree.base")
+mkdir -p "$out" "$top/build/kernels"
+[ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
+mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..lru-drain")
+mapfile -t files < <(git -C "$tree" diff --name-only "$base" lru-drain -- '*.c' | grep -v '^tools/')
+
+kmake() { make -s -C "$wt" O="$obj" ARCH=x86_64 "$@" 2>&1; }
+# Reports of one kind on one file, without line numbers, so that moved code
+# does not count as new. Cached by the file's blob: unchanged files are free.
+reports() { # kind file
+	local kind=$1 f=$2 blob
+	blob=$(git -C "$wt" rev-parse "HEAD:$f" 2>/dev/null) || return 0
+	local cache=$out/$kind.$blob
+	if [ ! -f "$cache" ]; then
+		case $kind in
+		w1) touch "$wt/$f"; kmake W=1 "${f%.c}.o" ;;
+		sparse) kmake C=2 "${f%.c}.o" ;;
+		cocci) kmake C=2 CHECK="$wt/scripts/coccicheck" MODE=report "${f%.c}.o" ;;
+		esac | grep -E 'warning|error|WARNING|ERROR' | sed -E "s|$wt/||; s|:[0-9]+(:[0-9]+(-[0-9]+)?)?:|:|" | sort >"$cache"
+	fi
+	cat "$cache"
+}
+
+build() { # rev name
+	git -C "$wt" checkout -q --detach "$1" &&
+		"$top/scripts/build-kernel.sh" "$wt" "$obj" $frags >/dev/null
+}
+
+check "gate build   base" build "$base" base
+cp "$obj/arch/x86/boot/bzImage" "$top/build/kernels/test-base.bzImage" 2>/dev/null
+for f in "${files[@]}"; do
+	for kind in w1 sparse cocci; do reports $kind "$f" >"$out/base.$kind.${f//\//_}"; done
+done
+
+n=0
+for c in "${commits[@]}"; do
+	n=$((n + 1))
+	name=$(printf '%04d' $n)
+	patch=$(ls "$top"/patches/$name-*.patch 2>/dev/null | head -n1)
+	check "gate build      $name $(git -C "$tree" log -1 --format=%s "$c")" build "$c"
+	if [ -n "$patch" ] && out_cp=$(cd "$wt" && ./scripts/checkpatch.pl --strict -q "$patch" 2>&1) && [ -z "$out_cp" ]; then
+		pass "gate checkpatch $name"
+	else
+		fail "gate checkpatch $name"; printf '%s\n' "$out_cp" | head -20 | sed 's/^/    /'
+	fi
+	mapfile -t touched < <(git -C "$tree" diff --name-only "$c^" "$c" -- '*.c' | grep -v '^tools/')
+	for kind in w1 sparse cocci; do
+		new=""
+		for f in "${touched[@]}"; do
+			new+=$(reports $kind "$f" | comm -13 "$out/base.$kind.${f//\//_}" -)
+		done
+		if [ -z "$new" ]; then
+			pass "gate $kind $name (${touched[*]:-no C files})"
+		else
+			fail "gate $kind $name"; printf '%s\n' "$new" | sed 's/^/    /'
+		fi
+	done
+done
+cp "$obj/arch/x86/boot/bzImage" "$top/build/kernels/test-series.bzImage"

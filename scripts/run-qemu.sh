@@ -1,0 +1,68 @@
+#!/bin/bash
+# run-qemu.sh BZIMAGE INITRAMFS RUN LOG : boot the guest, run /bin/wb-RUN in
+# it and keep the serial console in LOG.
+# Environment: SMP (4), MEM (2G), ISOLATED (2-3), APPEND (extra command line),
+# TIMEOUT in seconds (900), ACCEL (kvm|tcg; default: probed once and
+# remembered in ACCEL_CACHE), ICOUNT=1 for instruction-counting time.
+# Exit: 0 the command passed, 1 it failed, 2 the kernel panicked, hung,
+# timed out or printed a lockdep/BUG/WARNING report.
+set -uo pipefail
+kernel=$1 initrd=$2 run=$3 log=$4
+SMP=${SMP:-4} MEM=${MEM:-2G} ISOLATED=${ISOLATED:-2-3} TIMEOUT=${TIMEOUT:-900}
+ACCEL_CACHE=${ACCEL_CACHE:-$(dirname "$log")/accel}
+mkdir -p "$(dirname "$log")"
+
+# Enable the trace events the tests read at boot: enabling them later patches
+# kernel text while the guest runs, and multi-threaded TCG has been seen to
+# execute a stale int3 from such a patch.
+EVENTS=trace_event=workqueue:workqueue_queue_work,workqueue:workqueue_execute_start,sched:sched_switch,ipi:ipi_send_cpu,ipi:ipi_send_cpumask
+
+boot() { # accel timeout log run
+	local accel=$1 timeout=$2 out=$3 what=$4 opts
+	case $accel in
+	kvm) opts="-accel kvm -cpu host" ;;
+	tcg) opts="-accel tcg,thread=multi -cpu max" ;;
+	esac
+	[ "${ICOUNT:-0}" = 1 ] && opts="-accel tcg -cpu max -icount shift=0,sleep=off"
+	qemu-system-x86_64 $opts -smp "$SMP" -m "$MEM" -nographic -monitor none \
+		-no-reboot -kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 oops=panic nohz_full=$ISOLATED isolcpus=nohz,domain,$ISOLATED rcu_nocbs=$ISOLATED cma=32M brd.rd_nr=1 brd.rd_size=131072 $EVENTS wb.run=$what ${APPEND:-}" \
+		</dev/null >"$out" 2>&1 &
+	local pid=$! waited=0
+	while kill -0 $pid 2>/dev/null; do
+		if [ $waited -ge "$timeout" ]; then
+			kill $pid; wait $pid 2>/dev/null
+			echo "WB-TIMEOUT after ${timeout}s" >>"$out"
+			return 2
+		fi
+		sleep 1; waited=$((waited + 1))
+	done
+	wait $pid
+}
+
+accel=${ACCEL:-}
+if [ -z "$accel" ]; then
+	accel=$(cat "$ACCEL_CACHE" 2>/dev/null)
+fi
+if [ -z "$accel" ]; then
+	# /dev/kvm can exist while guests hang in it: only a real boot tells.
+	accel=tcg
+	if [ -w /dev/kvm ] && boot kvm 60 "${ACCEL_CACHE}-probe.log" true &&
+	   grep -q '^WB-END rc=0' "${ACCEL_CACHE}-probe.log"; then
+		accel=kvm
+	fi
+	echo "$accel" >"$ACCEL_CACHE"
+	echo "qemu: using ${accel^^} (probe log: ${ACCEL_CACHE}-probe.log)" >&2
+fi
+
+boot "$accel" "$TIMEOUT" "$log" "$run"
+tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
+
+bad='Kernel panic|BUG:|WARNING:|possible circular locking|inconsistent lock state|possible recursive locking|sleeping function called from invalid context|INFO: task .* blocked|WB-TIMEOUT|general protection fault'
+if grep -Eq "$bad" "$log" || ! grep -q '^WB-END' "$log"; then
+	echo "error: the $run guest failed (panic, hang, timeout or kernel report); console tail from $log:" >&2
+	grep -Em5 "$bad" "$log" >&2
+	tail -n 25 "$log" | sed 's/^/    /' >&2
+	exit 2
+fi
+grep -q '^WB-END rc=0' "$log"

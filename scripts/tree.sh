@@ -1,0 +1,60 @@
+#!/bin/bash
+# tree.sh TREE [KSRC] : make TREE a work tree whose branch lru-drain is the
+# base plus patches/series (git am -3), and record the base commit in
+# TREE.base. Without KSRC, TREE is the Debian base repo made by get-base.sh.
+# With KSRC, TREE is a new git worktree of KSRC's repository: the user's
+# checkout, branch and uncommitted work are never touched.
+set -euo pipefail
+top=$(realpath "$(dirname "$0")/..")
+tree=$(realpath -m "$1"); ksrc=${2:-}
+mkdir -p "$top/build/logs"
+log=$top/build/logs/am.log
+
+if [ -n "$ksrc" ]; then
+	if ! git -C "$ksrc" rev-parse --git-dir >/dev/null 2>&1; then
+		echo "error: KSRC=$ksrc is not a git tree" >&2; exit 1
+	fi
+	if [ ! -f "$ksrc/mm/swap.c" ] || ! grep -q '^VERSION =' "$ksrc/Makefile" 2>/dev/null; then
+		echo "error: KSRC=$ksrc is not a Linux kernel tree (no mm/swap.c or top Makefile)" >&2; exit 1
+	fi
+	if [ -n "$(git -C "$ksrc" status --porcelain --untracked-files=no)" ]; then
+		echo "error: KSRC=$ksrc has uncommitted changes; commit or stash them first" >&2; exit 1
+	fi
+	if [ ! -e "$tree" ]; then
+		base=$(git -C "$ksrc" rev-parse HEAD)
+		if git -C "$ksrc" rev-parse -q --verify refs/heads/lru-drain >/dev/null; then
+			echo "error: KSRC=$ksrc already has a branch lru-drain; delete or rename it" >&2; exit 1
+		fi
+		git -C "$ksrc" worktree add -q --detach "$tree" "$base"
+		echo "$base" >"$tree.base"
+	fi
+elif [ ! -e "$tree.base" ]; then
+	git -C "$tree" rev-parse base >"$tree.base"
+fi
+base=$(cat "$tree.base")
+
+if [ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ]; then
+	echo "error: $tree has uncommitted changes; commit them (make export) or reset them" >&2
+	exit 1
+fi
+mapfile -t patches < <(sed -e '/^#/d' -e '/^$/d' -e "s|^|$top/patches/|" "$top/patches/series" 2>/dev/null)
+stamp=$(cat "$top/patches/series" "${patches[@]}" 2>/dev/null | sha256sum)
+if [ "$(cat "$tree.applied" 2>/dev/null)" = "$stamp" ] &&
+   [ "$(git -C "$tree" symbolic-ref -q --short HEAD)" = lru-drain ]; then
+	exit 0
+fi
+# Keep whatever the branch had, in case it held unexported work.
+git -C "$tree" rev-parse -q --verify lru-drain >/dev/null &&
+	git -C "$tree" branch -f lru-drain.prev lru-drain
+git -C "$tree" checkout -q -B lru-drain "$base"
+rm -f "$tree.applied"
+if [ ${#patches[@]} -gt 0 ] && ! git -C "$tree" am -q -3 "${patches[@]}" >"$log" 2>&1; then
+	echo "error: the series does not apply to $(git -C "$tree" log -1 --format='%h %s' "$base"):" >&2
+	grep -E '^(Applying|error|Patch failed|CONFLICT|.*does not apply)' "$log" >&2 || tail -n 20 "$log" >&2
+	git -C "$tree" am --abort >/dev/null 2>&1 || true
+	git -C "$tree" checkout -q -B lru-drain "$base"
+	echo "(full log: $log)" >&2
+	exit 1
+fi
+echo "$stamp" >"$tree.applied"
+echo "$tree: branch lru-drain = $(git -C "$tree" log -1 --format=%h "$base") + ${#patches[@]} patches"
