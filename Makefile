@@ -9,6 +9,7 @@ SHELL := /bin/bash
 KSRC ?=
 TREE := $(if $(KSRC),build/ksrc,build/linux)
 RESULTS := build/check/results
+TEST_CONFIG := config/base.config config/debug.config
 
 all: report
 
@@ -40,14 +41,36 @@ gates: tree
 report: gates
 	@RESULTS=$(RESULTS) scripts/isolation.sh $(TREE)
 
+# Every kernel patch also builds for PREEMPT_RT and !SMP; the RT kernel boots
+# and passes the selftest.
+matrix: tree
+	@RESULTS=$(RESULTS) scripts/matrix.sh $(TREE) rt $(TEST_CONFIG) config/rt.config
+	@RESULTS=$(RESULTS) scripts/matrix.sh $(TREE) nosmp $(TEST_CONFIG) config/nosmp.config
+	@RESULTS=$(RESULTS) scripts/boot-selftest.sh rt-series
+
+# Lockdep soak with CPU hotplug and a drain storm; SOAK_SECONDS=600 by default
+# here, 120 in make check.
+SOAK_SECONDS ?= 600
+soak: | build/kernels/test-series.bzImage
+	@RESULTS=$(RESULTS) scripts/soak.sh test-series debug $(SOAK_SECONDS)
+
+build/kernels/test-series.bzImage:
+	@$(MAKE) -s --no-print-directory gates
+
+# A/B benchmark of the non-debug config under qemu -icount.
+bench: tree
+	@scripts/bench.sh $(TREE)
+
 # A step that stops early is a failure of its own; the summary always runs.
 check: deps
 	@rm -rf build/check && mkdir -p build/check
 	@$(MAKE) -s --no-print-directory report || echo "FAIL make report stopped" >>$(RESULTS)
+	@$(MAKE) -s --no-print-directory matrix || echo "FAIL make matrix stopped" >>$(RESULTS)
+	@$(MAKE) -s --no-print-directory soak SOAK_SECONDS=120 || echo "FAIL make soak stopped" >>$(RESULTS)
 	@RESULTS=$(RESULTS) tests/harness.sh || echo "FAIL harness tests stopped" >>$(RESULTS)
 	@scripts/summary.sh $(RESULTS)
 
 clean:
 	rm -rf build/obj build/kernels build/report build/check build/gates build/logs
 
-.PHONY: all deps tree export gates report check clean
+.PHONY: all deps tree export gates report matrix soak bench check clean

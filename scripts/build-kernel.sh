@@ -29,7 +29,8 @@ if ! cat $frags | cmp -s - "$stamp"; then
 			bad=1
 		fi
 	done < <(cat $frags | sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*=.*\)/\1/p' \
-		-e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set/\1=n/p' | sort -u -t= -k1,1)
+		-e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set/\1=n/p' |
+		tac | awk -F= '!seen[$1]++')  # a later fragment overrides an earlier one
 	[ $bad = 0 ] || exit 1
 	cat $frags >"$stamp"
 fi

@@ -2,7 +2,7 @@
 # Install the Debian packages the workbench needs (root, Debian bookworm).
 set -euo pipefail
 pkgs=(${WB_EXTRA_PKGS:-} build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
-      python3 ccache sparse coccinelle qemu-system-x86 busybox-static
+      python3 python3-ply python3-git ccache sparse coccinelle ocaml-nox qemu-system-x86 busybox-static
       rt-tests stress-ng gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}"; do

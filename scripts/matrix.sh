@@ -1,0 +1,21 @@
+#!/bin/bash
+# matrix.sh TREE NAME FRAGMENT... : build every patch of the series that
+# touches the kernel in one more configuration (PREEMPT_RT, !SMP), in the
+# builder worktree, and keep the kernel of the whole series as
+# build/kernels/NAME-series.bzImage.
+set -uo pipefail
+top=$(realpath "$(dirname "$0")/..")
+. "$top/scripts/lib.sh"
+tree=$(realpath "$1") name=$2; shift 2
+wt=$tree-wt obj=$top/build/obj/$name
+base=$(cat "$tree.base")
+[ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
+build() { "$top/scripts/build-kernel.sh" "$wt" "$obj" "$@" >/dev/null; }
+n=0
+for c in $(git -C "$tree" rev-list --reverse "$base..lru-drain"); do
+	n=$((n + 1))
+	[ -n "$(git -C "$tree" diff --name-only "$c^" "$c" -- . ':!tools' ':!Documentation' ':!MAINTAINERS')" ] || continue
+	git -C "$wt" checkout -q --detach "$c"
+	check "gate build-$name $(printf '%04d' $n)" build "$@"
+done
+cp "$obj/arch/x86/boot/bzImage" "$top/build/kernels/$name-series.bzImage"

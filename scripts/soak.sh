@@ -1,0 +1,32 @@
+#!/bin/bash
+# soak.sh KERNEL CONFIG SECONDS : run guest/wb-soak on build/kernels/KERNEL
+# and append its verdict to build/report/soak.json.
+set -uo pipefail
+top=$(realpath "$(dirname "$0")/..")
+. "$top/scripts/lib.sh"
+kernel=$1 config=$2 seconds=$3
+log=$top/build/logs/soak-$kernel.log guest=$top/build/guest
+"$top/scripts/mkinitramfs.sh" "$guest/soak.cpio" /usr/bin/stress-ng || exit 1
+APPEND="wb.arg=$seconds" TIMEOUT=$((seconds * 3 + 300)) \
+	"$top/scripts/run-qemu.sh" "$top/build/kernels/$kernel.bzImage" "$guest/soak.cpio" soak "$log"
+rc=$?
+count() { grep -Ec "$1" "$log"; }
+lockdep=$(count 'possible circular locking|inconsistent lock state|possible recursive locking|lock held when returning|suspicious RCU usage')
+warnings=$(count 'WARNING:|BUG:|sleeping function called from invalid context|KASAN')
+hung=$(count 'INFO: task .* blocked')
+drains=$(sed -n 's/^# soak .*drains=\([0-9]*\).*/\1/p' "$log")
+hotplugs=$(sed -n 's/^# soak .*hotplugs=\([0-9]*\).*/\1/p' "$log")
+passed=false; [ $rc = 0 ] && passed=true
+mkdir -p "$top/build/report"
+python3 - "$top/build/report/soak.json" <<PY
+import json, os, sys
+path = sys.argv[1]
+rows = json.load(open(path)) if os.path.exists(path) else []
+rows = [r for r in rows if r["kernel"] != "$kernel"]
+rows.append({"kernel": "$kernel", "config": "$config", "duration_s": $seconds,
+             "lockdep_reports": $lockdep, "warnings": $warnings, "hung_tasks": $hung,
+             "drain_calls": ${drains:-0}, "cpu_hotplug_cycles": ${hotplugs:-0},
+             "passed": "$passed" == "true"})
+json.dump(rows, open(path, "w"), indent=1)
+PY
+check "soak $kernel ${seconds}s: ${drains:-0} drains, ${hotplugs:-0} CPU hotplug cycles, no lockdep/WARN/hung task, nothing left isolated or mlocked" test "$passed" = true
