@@ -25,7 +25,7 @@ gcc -O2 -Wall -o "$guest/lru_bench" "$top/bench/lru_bench.c"
 # Isolate the upper half of the CPUs, as the tests do at 4.
 isolated() { [ "$1" = 2 ] && echo 1 || echo "$(($1 / 2))-$(($1 - 1))"; }
 run() { # kernel smp benchmarks log
-	ICOUNT=1 SMP=$2 ISOLATED=$(isolated "$2") APPEND="wb.arg=$3" TIMEOUT=1800 \
+	EVENTS= ICOUNT=1 SMP=$2 ISOLATED=$(isolated "$2") APPEND="wb.arg=$3" TIMEOUT=1800 \
 		"$top/scripts/run-qemu.sh" "$top/build/kernels/bench-$1.bzImage" \
 		"$guest/bench.cpio" bench "$4"
 }

@@ -20,7 +20,7 @@ if ! gcc -O2 -Wall -o "$guest/lru_drain_isolation" "$src" 2>"$logs/selftest-buil
 	fail "selftest builds"; cat "$logs/selftest-build.log"; exit 1
 fi
 "$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" "$guest/lru_drain_isolation" \
-	/usr/bin/oslat || exit 1
+	/usr/bin/oslat /usr/bin/stress-ng || exit 1
 
 for k in base series; do
 	APPEND="wb.arg=$STORM_SECONDS" "$top/scripts/run-qemu.sh" "$top/build/kernels/test-$k.bzImage" \

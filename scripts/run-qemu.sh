@@ -14,8 +14,8 @@ mkdir -p "$(dirname "$log")"
 
 # Enable the trace events the tests read at boot: enabling them later patches
 # kernel text while the guest runs, and multi-threaded TCG has been seen to
-# execute a stale int3 from such a patch.
-EVENTS=trace_event=workqueue:workqueue_queue_work,workqueue:workqueue_execute_start,sched:sched_switch,ipi:ipi_send_cpu,ipi:ipi_send_cpumask
+# execute a stale int3 from such a patch. EVENTS= boots without them.
+EVENTS=${EVENTS-trace_event=workqueue:workqueue_queue_work,workqueue:workqueue_execute_start,sched:sched_switch,ipi:ipi_send_cpu,ipi:ipi_send_cpumask,csd:csd_queue_cpu}
 
 boot() { # accel timeout log run
 	local accel=$1 timeout=$2 out=$3 what=$4 opts
