@@ -1,8 +1,8 @@
 #!/bin/bash
-# matrix.sh TREE NAME FRAGMENT... : build every patch of the series that
-# touches the kernel in one more configuration (PREEMPT_RT, !SMP), in the
-# builder worktree, and keep the kernel of the whole series as
-# build/kernels/NAME-series.bzImage.
+# matrix.sh TREE NAME FRAGMENT... : build the base and every patch of the
+# series that touches the kernel in one more configuration (PREEMPT_RT,
+# !SMP), in the builder worktree, and keep the kernels of the base and of the
+# whole series as build/kernels/NAME-{base,series}.bzImage.
 set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
@@ -11,6 +11,10 @@ wt=$tree-wt obj=$top/build/obj/$name
 base=$(cat "$tree.base")
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
 build() { "$top/scripts/build-kernel.sh" "$wt" "$obj" "$@" >/dev/null; }
+
+git -C "$wt" checkout -q --detach "$base"
+check "gate build-$name base" build "$@" &&
+	cp "$obj/arch/x86/boot/bzImage" "$top/build/kernels/$name-base.bzImage"
 n=0
 for c in $(git -C "$tree" rev-list --reverse "$base..lru-drain"); do
 	n=$((n + 1))
