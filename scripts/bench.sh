@@ -1,14 +1,14 @@
 #!/bin/bash
 # bench.sh TREE : A/B of base and series on the non-debug benchmark config,
-# in one run. Each round boots base then series under qemu -icount
-# shift=0,sleep=off (guest ns = instructions, deterministic), runs every
-# benchmark at 4 vCPUs, then the drain benchmark at 2, 4, 8 and 16 vCPUs.
+# in one run. Each round boots base then series: the fault benchmarks under
+# qemu -icount shift=0,sleep=off (guest ns = instructions, deterministic) at
+# 4 vCPUs, and the drain benchmark at 2, 4, 8 and 16 vCPUs.
 # Writes build/report/bench.{json,md} and bench-drain.png.
 set -euo pipefail
 top=$(realpath "$(dirname "$0")/..")
 tree=$(realpath "$1")
 wt=$tree-wt obj=$top/build/obj/bench logs=$top/build/logs/bench guest=$top/build/guest
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-2}
 mkdir -p "$logs" "$guest" "$top/build/kernels"
 base=$(cat "$tree.base")
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
@@ -24,16 +24,22 @@ gcc -O2 -Wall -o "$guest/lru_bench" "$top/bench/lru_bench.c"
 
 # Isolate the upper half of the CPUs, as the tests do at 4.
 isolated() { [ "$1" = 2 ] && echo 1 || echo "$(($1 / 2))-$(($1 - 1))"; }
-run() { # kernel smp benchmarks log
-	EVENTS= ICOUNT=1 SMP=$2 ISOLATED=$(isolated "$2") APPEND="wb.arg=$3" TIMEOUT=1800 \
+run() { # kernel smp icount benchmarks
+	local meter=tcg; [ "$3" = 1 ] && meter=icount
+	EVENTS= ICOUNT=$3 SMP=$2 ISOLATED=$(isolated "$2") APPEND="wb.arg=$4" TIMEOUT=900 \
 		"$top/scripts/run-qemu.sh" "$top/build/kernels/bench-$1.bzImage" \
-		"$guest/bench.cpio" bench "$4"
+		"$guest/bench.cpio" bench "$logs/$1-r$r-smp$2-$meter.log"
 }
+# The fault paths run on one CPU: instruction counts (icount) suit them. The
+# drain needs the other CPUs' timers, and under -icount the guest finds its
+# local APIC timer broken ("APIC timer disabled due to verification
+# failure"), so a work item queued behind a busy task may wait forever: the
+# drain is timed in multi-threaded TCG instead, as wall-clock time.
 for r in $(seq "$ROUNDS"); do
 	for k in base series; do
-		run $k 4 fault_anon,fault_file,fault_mlock,madvise,drain "$logs/$k-r$r-smp4.log"
-		for n in 2 8 16; do
-			run $k $n drain "$logs/$k-r$r-smp$n.log"
+		run $k 4 1 fault_anon,fault_file,fault_mlock,madvise
+		for n in 2 4 8 16; do
+			run $k $n 0 drain
 		done
 	done
 done

@@ -8,7 +8,9 @@ frags=$(realpath "$@")
 mkdir -p "$obj"
 log=$obj/build.log
 cc=gcc
-command -v ccache >/dev/null && cc="ccache gcc"
+# With the base dir set, ccache sees paths relative to the object directory,
+# so clones of the workbench in other places share its cache.
+command -v ccache >/dev/null && cc="ccache gcc" && export CCACHE_BASEDIR=${tree%/*}
 kmake() { make -C "$tree" O="$obj" ARCH=x86_64 CC="$cc" -j"$(nproc)" "$@"; }
 
 # Reconfigure only when a fragment changed, so rebuilds stay incremental.

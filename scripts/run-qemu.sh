@@ -37,7 +37,7 @@ boot() { # accel timeout log run
 		fi
 		sleep 1; waited=$((waited + 1))
 	done
-	wait $pid
+	wait $pid 2>/dev/null
 }
 
 accel=${ACCEL:-}
@@ -47,7 +47,7 @@ fi
 if [ -z "$accel" ]; then
 	# /dev/kvm can exist while guests hang in it: only a real boot tells.
 	accel=tcg
-	if [ -w /dev/kvm ] && boot kvm 60 "${ACCEL_CACHE}-probe.log" true &&
+	if [ -w /dev/kvm ] && ICOUNT=0 boot kvm 60 "${ACCEL_CACHE}-probe.log" true &&
 	   grep -q '^WB-END rc=0' "${ACCEL_CACHE}-probe.log"; then
 		accel=kvm
 	fi
