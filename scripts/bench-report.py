@@ -6,7 +6,8 @@ import glob, json, os, re, statistics, subprocess, sys
 
 logdir, outdir = sys.argv[1:3]
 meters = {"icount": "icount: qemu TCG -icount shift=0,sleep=off, 1 guest ns = 1 instruction",
-          "tcg": "tcg-wallclock: multi-threaded TCG on 2 host cores, guest CLOCK_MONOTONIC (noisy)"}
+          "tcg": "tcg-wallclock: multi-threaded TCG, guest CLOCK_MONOTONIC (noisy)",
+          "kvm": "kvm-wallclock: KVM, guest CLOCK_MONOTONIC"}
 samples = {}  # (bench, vcpus, kernel) -> [(best, median), ...], unit
 units, meter_of = {}, {}
 for path in sorted(glob.glob(os.path.join(logdir, "*-r*-smp*-*.log"))):
