@@ -46,7 +46,7 @@ report: gates
 matrix: tree
 	@RESULTS=$(RESULTS) scripts/matrix.sh $(TREE) rt $(TEST_CONFIG) config/rt.config
 	@RESULTS=$(RESULTS) scripts/matrix.sh $(TREE) nosmp $(TEST_CONFIG) config/nosmp.config
-	@RESULTS=$(RESULTS) scripts/boot-selftest.sh rt-series
+	@RESULTS=$(RESULTS) scripts/boot-selftest.sh rt
 
 # Lockdep soak with CPU hotplug and a drain storm; SOAK_SECONDS=600 by default
 # here, 120 in make check.
