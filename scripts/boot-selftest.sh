@@ -24,7 +24,7 @@ check "selftest passes on $name-series (run $run of 2)" $ok
 
 new=$(comm -13 <(titles "$logs/boot-$name-base.log") <(titles "$log"))
 known=$(comm -12 <(titles "$logs/boot-$name-base.log") <(titles "$log"))
-[ -n "$known" ] && printf '    also on %s-base, not counted: %s\n' "$name" "$(head -n1 <<<"$known")"
+[ -n "$known" ] && printf '    also on %s-base, not counted: %s\n' "$name" "$(grep -Em1 "$reports" <<<"$known")"
 check "no kernel report on $name-series that $name-base does not print" test -z "$new"
 [ -n "$new" ] && printf '%s\n' "$new" | sed 's/^/    /'
 true

@@ -11,7 +11,8 @@ mkdir -p "$top/build/logs"
 log=$top/build/logs/am.log
 
 if [ -n "$ksrc" ]; then
-	if ! git -C "$ksrc" rev-parse --git-dir >/dev/null 2>&1; then
+	# the top of a work tree, not merely a directory inside some other repo
+	if [ "$(git -C "$ksrc" rev-parse --show-toplevel 2>/dev/null)" != "$(realpath "$ksrc")" ]; then
 		echo "error: KSRC=$ksrc is not a git tree" >&2; exit 1
 	fi
 	if [ ! -f "$ksrc/mm/swap.c" ] || ! grep -q '^VERSION =' "$ksrc/Makefile" 2>/dev/null; then
