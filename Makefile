@@ -57,7 +57,8 @@ soak: | build/kernels/test-series.bzImage
 build/kernels/test-series.bzImage:
 	@$(MAKE) -s --no-print-directory gates
 
-# A/B benchmark of the non-debug config under qemu -icount.
+# A/B benchmark of the non-debug config: fault paths under qemu -icount,
+# drain latency at 2 to 16 vCPUs (build/report/bench.*).
 bench: tree
 	@scripts/bench.sh $(TREE)
 
