@@ -16,12 +16,6 @@ all: report
 deps:
 	@scripts/deps.sh
 
-$(TREE).base: | deps
-ifeq ($(KSRC),)
-	@scripts/get-base.sh $(TREE)
-endif
-	@scripts/tree.sh $(TREE) $(KSRC)
-
 # (Re)create the lru-drain branch of the tree from patches/.
 tree: | deps
 ifeq ($(KSRC),)
@@ -30,7 +24,7 @@ endif
 	@scripts/tree.sh $(TREE) $(KSRC)
 
 # Write the tree's lru-drain branch back to patches/.
-export: $(TREE).base
+export:
 	@scripts/export.sh $(TREE)
 
 # Build the test kernels patch by patch with the per-patch gates.
