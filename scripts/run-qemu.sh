@@ -17,6 +17,11 @@ mkdir -p "$(dirname "$log")"
 # execute a stale int3 from such a patch. EVENTS= boots without them.
 EVENTS=${EVENTS-trace_event=workqueue:workqueue_queue_work,workqueue:workqueue_execute_start,sched:sched_switch,ipi:ipi_send_cpu,ipi:ipi_send_cpumask,csd:csd_queue_cpu}
 
+# The clocksource watchdog timer walks all online CPUs, isolated ones too,
+# and add_timer_on() kicks a nohz_full CPU with an IPI. It watches TCG's TSC;
+# tsc=reliable, as RT tuning guides advise, turns it off.
+ISOLATION="nohz_full=$ISOLATED isolcpus=nohz,domain,$ISOLATED rcu_nocbs=$ISOLATED tsc=reliable"
+
 boot() { # accel timeout log run
 	local accel=$1 timeout=$2 out=$3 what=$4 opts
 	case $accel in
@@ -26,7 +31,7 @@ boot() { # accel timeout log run
 	[ "${ICOUNT:-0}" = 1 ] && opts="-accel tcg -cpu max -icount shift=0,sleep=off"
 	qemu-system-x86_64 $opts -smp "$SMP" -m "$MEM" -nographic -monitor none \
 		-no-reboot -kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 oops=panic nohz_full=$ISOLATED isolcpus=nohz,domain,$ISOLATED rcu_nocbs=$ISOLATED cma=32M brd.rd_nr=1 brd.rd_size=131072 $EVENTS wb.run=$what ${APPEND:-}" \
+		-append "console=ttyS0 panic=-1 oops=panic $ISOLATION cma=32M brd.rd_nr=1 brd.rd_size=131072 $EVENTS wb.run=$what ${APPEND:-}" \
 		</dev/null >"$out" 2>&1 &
 	local pid=$! waited=0
 	while kill -0 $pid 2>/dev/null; do
