@@ -51,6 +51,12 @@ soak: | build/kernels/test-series.bzImage
 build/kernels/test-series.bzImage:
 	@$(MAKE) -s --no-print-directory gates
 
+# The series on arm64: every kernel patch cross-built, base and series booted
+# under qemu-system-aarch64 (TCG), the selftest with its negative control.
+arm64: tree
+	@mkdir -p build/check
+	@RESULTS=$(RESULTS) scripts/arm64.sh $(TREE)
+
 # A/B benchmark of the non-debug config: fault paths under qemu -icount,
 # drain latency at 2 to 16 vCPUs (build/report/bench.*).
 bench: tree
@@ -62,10 +68,11 @@ check: deps
 	@$(MAKE) -s --no-print-directory report || echo "FAIL make report stopped" >>$(RESULTS)
 	@$(MAKE) -s --no-print-directory matrix || echo "FAIL make matrix stopped" >>$(RESULTS)
 	@$(MAKE) -s --no-print-directory soak SOAK_SECONDS=120 || echo "FAIL make soak stopped" >>$(RESULTS)
+	@$(MAKE) -s --no-print-directory arm64 || echo "FAIL make arm64 stopped" >>$(RESULTS)
 	@RESULTS=$(RESULTS) tests/harness.sh || echo "FAIL harness tests stopped" >>$(RESULTS)
 	@scripts/summary.sh $(RESULTS)
 
 clean:
 	rm -rf build/obj build/kernels build/report build/check build/gates build/logs
 
-.PHONY: all deps tree export gates report matrix soak bench check clean
+.PHONY: all deps tree export gates report matrix soak arm64 bench check clean

@@ -1,22 +1,29 @@
 #!/bin/bash
 # build-kernel.sh TREE OBJDIR FRAGMENT... : configure TREE into OBJDIR from
 # allnoconfig plus the fragments, check that every requested option stuck,
-# and build bzImage. Incremental when OBJDIR already holds a build.
+# build the boot image and print its path. Incremental when OBJDIR already
+# holds a build. ARCH=arm64 cross-builds with Debian's aarch64-linux-gnu-gcc.
 set -euo pipefail
 tree=$(realpath "$1"); obj=$(realpath -m "$2"); shift 2
 frags=$(realpath "$@")
 mkdir -p "$obj"
 log=$obj/build.log
-cc=gcc
+ARCH=${ARCH:-x86_64}
+case $ARCH in
+x86_64) cross= image=arch/x86/boot/bzImage ;;
+arm64) cross=aarch64-linux-gnu- image=arch/arm64/boot/Image ;;
+*) echo "error: ARCH=$ARCH: only x86_64 and arm64 are supported" >&2; exit 1 ;;
+esac
+cc=${cross}gcc
 # With the base dir set, ccache sees paths relative to the object directory,
 # so clones of the workbench in other places share its cache.
-command -v ccache >/dev/null && cc="ccache gcc" && export CCACHE_BASEDIR=${tree%/*}
-kmake() { make -C "$tree" O="$obj" ARCH=x86_64 CC="$cc" -j"$(nproc)" "$@"; }
+command -v ccache >/dev/null && cc="ccache $cc" && export CCACHE_BASEDIR=${tree%/*}
+kmake() { make -C "$tree" O="$obj" ARCH="$ARCH" CROSS_COMPILE="$cross" CC="$cc" -j"$(nproc)" "$@"; }
 
 # Reconfigure only when a fragment changed, so rebuilds stay incremental.
 stamp=$obj/.fragments
 if ! cat $frags | cmp -s - "$stamp"; then
-	(cd "$tree" && ARCH=x86_64 CC="$cc" scripts/kconfig/merge_config.sh -n -O "$obj" $frags) \
+	(cd "$tree" && ARCH=$ARCH CROSS_COMPILE=$cross CC="$cc" scripts/kconfig/merge_config.sh -n -O "$obj" $frags) \
 		>"$obj/config.log" 2>&1 || { tail -20 "$obj/config.log"; exit 1; }
 	kmake olddefconfig >>"$obj/config.log" 2>&1
 	bad=0
@@ -37,10 +44,10 @@ if ! cat $frags | cmp -s - "$stamp"; then
 	cat $frags >"$stamp"
 fi
 
-if ! kmake bzImage >"$log" 2>&1; then
+if ! kmake "${image##*/}" >"$log" 2>&1; then
 	echo "error: kernel build failed in $obj; compiler said:" >&2
 	grep -E 'error|Error' "$log" | head -20 >&2
 	echo "(full log: $log)" >&2
 	exit 1
 fi
-echo "$obj/arch/x86/boot/bzImage"
+echo "$obj/$image"

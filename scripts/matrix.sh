@@ -1,8 +1,9 @@
 #!/bin/bash
 # matrix.sh TREE NAME FRAGMENT... : build the base and every patch of the
 # series that touches the kernel in one more configuration (PREEMPT_RT,
-# !SMP), in the builder worktree, and keep the kernels of the base and of the
-# whole series as build/kernels/NAME-{base,series}.bzImage.
+# !SMP, arm64 with ARCH=arm64), in the builder worktree, and keep the kernels
+# of the base and of the whole series as build/kernels/NAME-{base,series}.bzImage
+# (NAME-{base,series}.Image on arm64).
 set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
@@ -10,11 +11,11 @@ tree=$(realpath "$1") name=$2; shift 2
 wt=$tree-wt obj=$top/build/obj/$name
 base=$(cat "$tree.base")
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
-build() { "$top/scripts/build-kernel.sh" "$wt" "$obj" "$@" >/dev/null; }
+build() { image=$("$top/scripts/build-kernel.sh" "$wt" "$obj" "$@"); }
 
 git -C "$wt" checkout -q --detach "$base"
-check "gate build-$name base" build "$@" &&
-	cp "$obj/arch/x86/boot/bzImage" "$top/build/kernels/$name-base.bzImage"
+check "gate build-$name base" build "$@" && [ -n "$image" ] &&
+	cp "$image" "$top/build/kernels/$name-base.${image##*/}"
 n=0
 for c in $(git -C "$tree" rev-list --reverse "$base..lru-drain"); do
 	n=$((n + 1))
@@ -22,4 +23,4 @@ for c in $(git -C "$tree" rev-list --reverse "$base..lru-drain"); do
 	git -C "$wt" checkout -q --detach "$c"
 	check "gate build-$name $(printf '%04d' $n)" build "$@"
 done
-cp "$obj/arch/x86/boot/bzImage" "$top/build/kernels/$name-series.bzImage"
+[ -n "$image" ] && cp "$image" "$top/build/kernels/$name-series.${image##*/}"

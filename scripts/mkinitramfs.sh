@@ -1,6 +1,7 @@
 #!/bin/bash
 # mkinitramfs.sh OUT.cpio BINARY... : busybox, guest/, and the given host
-# binaries with the shared libraries they need.
+# binaries with the shared libraries they need. BUSYBOX names another
+# busybox, say a static arm64 one (the applet list is the host's).
 set -euo pipefail
 out=$(realpath -m "$1"); shift
 guest=$(realpath "$(dirname "$0")/../guest")
@@ -8,7 +9,7 @@ root=$(mktemp -d "${out%/*}/initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,mnt,etc}
-cp /bin/busybox "$root/bin/"
+cp "${BUSYBOX:-/bin/busybox}" "$root/bin/busybox"
 for applet in $(/bin/busybox --list); do
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done

@@ -3,12 +3,13 @@
 # it and keep the serial console in LOG.
 # Environment: SMP (4), MEM (2G), ISOLATED (2-3), APPEND (extra command line),
 # TIMEOUT in seconds (900), ACCEL (kvm|tcg; default: probed once and
-# remembered in ACCEL_CACHE), ICOUNT=1 for instruction-counting time.
+# remembered in ACCEL_CACHE), ICOUNT=1 for instruction-counting time,
+# ARCH=arm64 for an arm64 kernel (qemu-system-aarch64 -M virt, always TCG).
 # Exit: 0 the command passed, 1 it failed, 2 the kernel panicked, hung,
 # timed out or printed a lockdep/BUG/WARNING report.
 set -uo pipefail
 kernel=$1 initrd=$2 run=$3 log=$4
-SMP=${SMP:-4} MEM=${MEM:-2G} ISOLATED=${ISOLATED:-2-3} TIMEOUT=${TIMEOUT:-900}
+ARCH=${ARCH:-x86_64} SMP=${SMP:-4} MEM=${MEM:-2G} ISOLATED=${ISOLATED:-2-3} TIMEOUT=${TIMEOUT:-900}
 ACCEL_CACHE=${ACCEL_CACHE:-$(dirname "$log")/accel}
 mkdir -p "$(dirname "$log")"
 
@@ -17,21 +18,26 @@ mkdir -p "$(dirname "$log")"
 # execute a stale int3 from such a patch. EVENTS= boots without them.
 EVENTS=${EVENTS-trace_event=workqueue:workqueue_queue_work,workqueue:workqueue_execute_start,sched:sched_switch,ipi:ipi_send_cpu,ipi:ipi_send_cpumask,csd:csd_queue_cpu}
 
-# The clocksource watchdog timer walks all online CPUs, isolated ones too,
-# and add_timer_on() kicks a nohz_full CPU with an IPI. It watches TCG's TSC;
-# tsc=reliable, as RT tuning guides advise, turns it off.
-ISOLATION="nohz_full=$ISOLATED isolcpus=nohz,domain,$ISOLATED rcu_nocbs=$ISOLATED tsc=reliable"
+ISOLATION="nohz_full=$ISOLATED isolcpus=nohz,domain,$ISOLATED rcu_nocbs=$ISOLATED"
+console=ttyAMA0
+if [ "$ARCH" = x86_64 ]; then
+	# The clocksource watchdog timer walks all online CPUs, isolated ones
+	# too, and add_timer_on() kicks a nohz_full CPU with an IPI. It watches
+	# TCG's TSC; tsc=reliable, as RT tuning guides advise, turns it off.
+	ISOLATION="$ISOLATION tsc=reliable" console=ttyS0
+fi
 
 boot() { # accel timeout log run
-	local accel=$1 timeout=$2 out=$3 what=$4 opts
-	case $accel in
-	kvm) opts="-accel kvm -cpu host" ;;
-	tcg) opts="-accel tcg,thread=multi -cpu max" ;;
+	local accel=$1 timeout=$2 out=$3 what=$4 qemu=qemu-system-x86_64 opts
+	case $ARCH-$accel in
+	x86_64-kvm) opts="-accel kvm -cpu host" ;;
+	x86_64-tcg) opts="-accel tcg,thread=multi -cpu max" ;;
+	arm64-*) qemu=qemu-system-aarch64 opts="-M virt -accel tcg,thread=multi -cpu cortex-a57" ;;
 	esac
 	[ "${ICOUNT:-0}" = 1 ] && opts="-accel tcg -cpu max -icount shift=0,sleep=off"
-	qemu-system-x86_64 $opts -smp "$SMP" -m "$MEM" -nographic -monitor none \
+	$qemu $opts -smp "$SMP" -m "$MEM" -nographic -monitor none \
 		-no-reboot -kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 oops=panic $ISOLATION cma=32M brd.rd_nr=1 brd.rd_size=131072 $EVENTS wb.run=$what ${APPEND:-}" \
+		-append "console=$console panic=-1 oops=panic $ISOLATION cma=32M brd.rd_nr=1 brd.rd_size=131072 $EVENTS wb.run=$what ${APPEND:-}" \
 		</dev/null >"$out" 2>&1 &
 	local pid=$! waited=0
 	while kill -0 $pid 2>/dev/null; do
@@ -46,6 +52,7 @@ boot() { # accel timeout log run
 }
 
 accel=${ACCEL:-}
+[ "$ARCH" = arm64 ] && accel=tcg
 if [ -z "$accel" ]; then
 	accel=$(cat "$ACCEL_CACHE" 2>/dev/null)
 fi
