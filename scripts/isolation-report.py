@@ -68,9 +68,10 @@ if storms:
            "faults pages on isolated CPU 2 and oslat spins on isolated CPU 3. oslat runs under TCG, "
            "so its latencies include emulation noise. Tracing covers the storm only. TLB flushes for the "
            "stress-ng pages that compaction migrates are counted apart: they are a cost of migration, "
-           "not of the drain. The other IPIs left with the series come from the scheduler "
-           "(dl_task_timer, nohz kicks by irq_work, wakeups of stress-ng's own tasks) on both kernels; "
-           "the guest log lists them by target CPU and call site.", "",
+           "not of the drain. The other IPIs left with the series come from the scheduler on both "
+           "kernels: 6.12's fair server (dl_task_timer with a nohz kick, about once a second per "
+           "isolated CPU) and, on CPU 2, wakeups among stress-ng's own tasks; the guest log lists "
+           "them by target CPU and call site.", "",
            "| kernel | seconds | drains | work items on CPUs 2-3 | IPIs | TLB-flush IPIs | oslat max (us) |",
            "|---|---|---|---|---|---|---|"]
     for k, f in storms.items():
