@@ -1,33 +1,44 @@
 # The workbench for the LRU folio batch series. Two commands matter:
-#   make        - build base and series, boot both with nohz_full, print the
-#                 isolation table (build/report/isolation.md)
+#   make        - build base and series, boot both with isolated CPUs in each
+#                 isolation set-up, print the isolation table
+#                 (build/report/isolation.md)
 #   make check  - every test; the last line is "N passed, N failed"
-# KSRC=/path/to/kernel/git/tree puts the series on that tree instead of
-# Debian's linux-source-6.12 (in a new worktree; the tree itself is untouched).
+# BASE=6.12 runs a target on the 6.12 LTS backport instead of mainline (one
+# pin file per base in bases/). KSRC=/path/to/kernel/git/tree puts the queue
+# on that tree instead of Debian's linux-source (in a new worktree; the tree
+# itself is untouched).
 
 SHELL := /bin/bash
+BASE ?= mainline
 KSRC ?=
-TREE := $(if $(KSRC),build/ksrc,build/linux)
-RESULTS := build/check/results
-TEST_CONFIG := config/base.config config/debug.config
+ifeq ($(wildcard bases/$(BASE)),)
+$(error BASE=$(BASE): there is no pin file bases/$(BASE))
+endif
+QUEUE := $(shell . bases/$(BASE) && echo $$QUEUE)
+TREE := $(if $(KSRC),build/ksrc,$(if $(filter mainline,$(BASE)),build/linux,build/linux-$(BASE)))
+LOGS := $(CURDIR)/build/$(if $(filter mainline,$(BASE)),,$(BASE)/)logs
+RESULTS := $(CURDIR)/build/check/results
+TEST_CONFIG := config/base.config config/$(BASE).config config/debug.config
+export BASE QUEUE LOGS TREE
 
 all: report
 
 deps:
 	@scripts/deps.sh
 
-# (Re)create the lru-drain branch of the tree from patches/.
+# (Re)create the lru-drain branch of the tree from the queue.
 tree: | deps
 ifeq ($(KSRC),)
-	@scripts/get-base.sh $(TREE)
+	@scripts/get-base.sh bases/$(BASE) $(TREE)
 endif
 	@scripts/tree.sh $(TREE) $(KSRC)
 
-# Write the tree's lru-drain branch back to patches/.
+# Write the tree's lru-drain branch back to the queue.
 export:
 	@scripts/export.sh $(TREE)
 
-# Build the test kernels patch by patch with the per-patch gates.
+# Build the test kernels patch by patch with the per-patch gates
+# (GATES=build: only that every patch builds).
 gates: tree
 	@mkdir -p build/check
 	@RESULTS=$(RESULTS) scripts/gates.sh $(TREE)
@@ -45,17 +56,20 @@ matrix: tree
 # Lockdep soak with CPU hotplug and a drain storm; SOAK_SECONDS=600 by default
 # here, 120 in make check.
 SOAK_SECONDS ?= 600
-soak: | build/kernels/test-series.bzImage
+soak: tree
+	@$(MAKE) -s --no-print-directory gates RESULTS=/dev/null >/dev/null
 	@RESULTS=$(RESULTS) scripts/soak.sh test-series debug $(SOAK_SECONDS)
-
-build/kernels/test-series.bzImage:
-	@$(MAKE) -s --no-print-directory gates
 
 # The series on arm64: every kernel patch cross-built, base and series booted
 # under qemu-system-aarch64 (TCG), the selftest with its negative control.
 arm64: tree
 	@mkdir -p build/check
 	@RESULTS=$(RESULTS) scripts/arm64.sh $(TREE)
+
+# The 6.12 backport as make check runs it: it applies, every patch builds,
+# the selftest fails on its base and passes on it.
+backport:
+	@$(MAKE) -s --no-print-directory report BASE=6.12 KSRC= GATES=build SETUPS=domain STORM_SECONDS=0
 
 # A/B benchmark of the non-debug config: fault paths under qemu -icount,
 # drain latency at 2 to 16 vCPUs (build/report/bench.*).
@@ -69,10 +83,11 @@ check: deps
 	@$(MAKE) -s --no-print-directory matrix || echo "FAIL make matrix stopped" >>$(RESULTS)
 	@$(MAKE) -s --no-print-directory soak SOAK_SECONDS=120 || echo "FAIL make soak stopped" >>$(RESULTS)
 	@$(MAKE) -s --no-print-directory arm64 || echo "FAIL make arm64 stopped" >>$(RESULTS)
+	@$(MAKE) -s --no-print-directory backport || echo "FAIL make backport stopped" >>$(RESULTS)
 	@RESULTS=$(RESULTS) tests/harness.sh || echo "FAIL harness tests stopped" >>$(RESULTS)
 	@scripts/summary.sh $(RESULTS)
 
 clean:
-	rm -rf build/obj build/kernels build/report build/check build/gates build/logs
+	rm -rf build/obj build/kernels build/report build/check build/gates build/logs build/6.12
 
-.PHONY: all deps tree export gates report matrix soak arm64 bench check clean
+.PHONY: all deps tree export gates report matrix soak arm64 backport bench check clean

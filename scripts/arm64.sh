@@ -8,7 +8,7 @@ set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
 tree=$(realpath "$1")
-logs=$top/build/logs guest=$top/build/guest-arm64 apt=$top/build/apt-arm64
+logs=$OUT/logs guest=$OUT/guest-arm64 apt=$top/build/apt-arm64
 mkdir -p "$logs" "$guest"
 
 WB_EXTRA_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm" \
@@ -35,10 +35,10 @@ BUSYBOX=$guest/busybox "$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" \
 	"$guest/lru_drain_isolation" || exit 1
 
 ARCH=arm64 "$top/scripts/matrix.sh" "$tree" arm64 \
-	"$top"/config/{base,debug,arm64}.config || exit 1
+	$TEST_FRAGS "$top/config/arm64.config" || exit 1
 
 for k in base series; do
-	ARCH=arm64 "$top/scripts/run-qemu.sh" "$top/build/kernels/arm64-$k.Image" \
+	ARCH=arm64 "$top/scripts/run-qemu.sh" "$OUT/kernels/arm64-$k.Image" \
 		"$guest/initramfs.cpio" selftest "$logs/selftest-arm64-$k.log"
 	eval "rc_$k=$?"
 done

@@ -6,18 +6,20 @@
 # Writes build/report/bench.{json,md} and bench-drain.png.
 set -euo pipefail
 top=$(realpath "$(dirname "$0")/..")
+. "$top/scripts/lib.sh"
 tree=$(realpath "$1")
-wt=$tree-wt obj=$top/build/obj/bench logs=$top/build/logs/bench guest=$top/build/guest
+wt=$tree-wt obj=$OUT/obj/bench logs=$OUT/logs/bench guest=$OUT/guest
 ROUNDS=${ROUNDS:-2}
-mkdir -p "$logs" "$guest" "$top/build/kernels"
+mkdir -p "$logs" "$guest" "$OUT/kernels"
+rm -f "$logs"/*.log	# a report of this run only
 base=$(cat "$tree.base")
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
 
 for k in base series; do
 	rev=$base; [ $k = series ] && rev=$(git -C "$tree" rev-parse lru-drain)
 	git -C "$wt" checkout -q --detach "$rev"
-	"$top/scripts/build-kernel.sh" "$wt" "$obj" "$top/config/base.config" "$top/config/bench.config" >/dev/null
-	cp "$obj/arch/x86/boot/bzImage" "$top/build/kernels/bench-$k.bzImage"
+	"$top/scripts/build-kernel.sh" "$wt" "$obj" "$top/config/base.config" "$top/config/$BASE.config" "$top/config/bench.config" >/dev/null
+	cp "$obj/arch/x86/boot/bzImage" "$OUT/kernels/bench-$k.bzImage"
 done
 gcc -O2 -Wall -o "$guest/lru_bench" "$top/bench/lru_bench.c"
 "$top/scripts/mkinitramfs.sh" "$guest/bench.cpio" "$guest/lru_bench"
@@ -26,10 +28,10 @@ gcc -O2 -Wall -o "$guest/lru_bench" "$top/bench/lru_bench.c"
 isolated() { [ "$1" = 2 ] && echo 1 || echo "$(($1 / 2))-$(($1 - 1))"; }
 run() { # kernel smp icount benchmarks
 	# without -icount the guest runs on KVM where a boot probe found it works
-	local meter; meter=$(cat "$logs/accel" 2>/dev/null || echo tcg)
+	local meter; meter=$(cat "$ACCEL_CACHE" 2>/dev/null || echo tcg)
 	[ "$3" = 1 ] && meter=icount
 	EVENTS= ICOUNT=$3 SMP=$2 ISOLATED=$(isolated "$2") APPEND="wb.arg=$4" TIMEOUT=900 \
-		"$top/scripts/run-qemu.sh" "$top/build/kernels/bench-$1.bzImage" \
+		"$top/scripts/run-qemu.sh" "$OUT/kernels/bench-$1.bzImage" \
 		"$guest/bench.cpio" bench "$logs/$1-r$r-smp$2-$meter.log"
 }
 # The fault paths run on one CPU: instruction counts (icount) suit them. The
@@ -45,4 +47,4 @@ for r in $(seq "$ROUNDS"); do
 		done
 	done
 done
-python3 "$top/scripts/bench-report.py" "$logs" "$top/build/report"
+python3 "$top/scripts/bench-report.py" "$logs" "$OUT/report"

@@ -5,11 +5,11 @@
 # (a report the base has too is not the series' doing, and is listed).
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
-name=$1 logs=$top/build/logs initrd=$top/build/guest/initramfs.cpio
+name=$1 logs=$OUT/logs initrd=$OUT/guest/initramfs.cpio
 reports='BUG:|WARNING:|possible circular locking|inconsistent lock state|possible recursive locking|sleeping function called from invalid context|INFO: task .* blocked|Kernel panic'
 titles() { grep -A2 -E "$reports" "$1" | grep -vE '^--$|^[0-9.]+ *$|Not tainted|Tainted:' | sed -E 's/^\[.*\] //; s/(CPU|PID): [0-9]+/\1: N/g' | sort -u; }
 
-"$top/scripts/run-qemu.sh" "$top/build/kernels/$name-base.bzImage" "$initrd" true "$logs/boot-$name-base.log" >/dev/null 2>&1
+"$top/scripts/run-qemu.sh" "$OUT/kernels/$name-base.bzImage" "$initrd" true "$logs/boot-$name-base.log" >/dev/null 2>&1
 # 6.12's fair server keeps the timer of an isolated CPU's server on a
 # housekeeping CPU, and about once a second it kicks the isolated CPU with
 # a nohz irq_work and a resched IPI. On RT that was seen inside a trigger's
@@ -18,7 +18,7 @@ titles() { grep -A2 -E "$reports" "$1" | grep -vE '^--$|^[0-9.]+ *$|Not tainted|
 ok=false
 for run in 1 2; do
 	log=$logs/selftest-$name-series-$run.log
-	"$top/scripts/run-qemu.sh" "$top/build/kernels/$name-series.bzImage" "$initrd" selftest "$log" >/dev/null 2>&1
+	"$top/scripts/run-qemu.sh" "$OUT/kernels/$name-series.bzImage" "$initrd" selftest "$log" >/dev/null 2>&1
 	grep -q '^WB-END rc=0' "$log" && ok=true && break
 	grep -E '^not ok|IPI from|csd from' "$log" | sed "s/^/    run $run: /"
 done

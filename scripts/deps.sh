@@ -14,8 +14,8 @@ if [ "$(id -u)" != 0 ]; then
 	echo "error: missing packages (${missing[*]}) and not root; install them with apt-get" >&2
 	exit 1
 fi
-log=build/logs/apt.log
-mkdir -p build/logs
+log=${LOGS:-build/logs}/apt.log
+mkdir -p "${log%/*}"
 if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
 	echo "error: apt-get could not install ${missing[*]} (is the Debian mirror reachable?); see $log:" >&2
 	grep -E '^(E:|W:)' "$log" | head -5 >&2

@@ -2,29 +2,30 @@
 # gates.sh TREE : walk the series patch by patch in a builder worktree and
 # run the linux-mm gates on each: it builds (bisectable), checkpatch --strict,
 # and no new W=1, sparse or coccicheck reports in the C files it touches,
-# compared with the same files at the base. The test kernels of the base and
-# of the whole series fall out of the walk (build/kernels/test-*.bzImage).
+# compared with the same files at the base. GATES=build keeps only the first
+# gate (the 6.12 backport in make check). The test kernels of the base and of
+# the whole series fall out of the walk ($OUT/kernels/test-*.bzImage).
 set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
 tree=$(realpath "$1")
-wt=$tree-wt obj=$top/build/obj/test out=$top/build/gates
-frags="$top/config/base.config $top/config/debug.config"
+wt=$tree-wt obj=$OUT/obj/test out=$OUT/gates kernels=$OUT/kernels
+frags=$TEST_FRAGS GATES=${GATES:-all}
 base=$(cat "$tree.base")
-mkdir -p "$out" "$top/build/kernels"
+mkdir -p "$out" "$kernels"
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
 # checkpatch runs spdxcheck.py with "python3": Debian's, which has ply and git.
 mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..lru-drain")
 mapfile -t files < <(git -C "$tree" diff --name-only "$base" lru-drain -- '*.c' | grep -v '^tools/')
 
 # The walk is slow and depends only on these: replay it when they are unchanged.
-key=$( (git -C "$tree" rev-parse "$base" "lru-drain^{tree}"; cat $frags "$top"/patches/0*.patch) | sha256sum | cut -c1-16)
-if [ -f "$out/walk-$key" ] && [ -f "$top/build/kernels/test-series.bzImage" ]; then
+key=$( (echo "$GATES"; git -C "$tree" rev-parse "$base" "lru-drain^{tree}"; cat $frags "$top/$QUEUE"/0*.patch) | sha256sum | cut -c1-16)
+if [ -f "$out/walk-$key" ] && [ "$(cat "$kernels/test.key" 2>/dev/null)" = "$key" ]; then
 	tee -a "$RESULTS" <"$out/walk-$key"
 	exit 0
 fi
 RESULTS_ALL=$RESULTS RESULTS=$out/walk.tmp
-rm -f "$RESULTS"
+rm -f "$RESULTS" "$kernels/test.key" "$kernels"/test-{base,series}.bzImage
 
 kmake() { make -s -C "$wt" O="$obj" ARCH=x86_64 "$@" 2>&1; }
 # Reports of one kind on one file, without line numbers, so that moved code
@@ -34,11 +35,19 @@ reports() { # kind file
 	blob=$(git -C "$wt" rev-parse "HEAD:$f" 2>/dev/null) || return 0
 	local cache=$out/$kind.$blob
 	if [ ! -f "$cache" ]; then
+		# A file that is #included by another (kernel/sched/build_utility.c
+		# includes isolation.c) is compiled as part of that one.
+		local unit=$f dir=${f%/*} name=${f##*/}
+		grep -qw "${name%.c}\.o" "$wt/$dir/Makefile" 2>/dev/null ||
+			unit=$(cd "$wt" && grep -l "^#[[:space:]]*include \"$name\"" "$dir"/*.c | head -n1)
+		unit=${unit:-$f}
 		case $kind in
-		w1) touch "$wt/$f"; kmake W=1 "${f%.c}.o" ;;
-		sparse) kmake C=2 "${f%.c}.o" ;;
-		cocci) kmake C=2 CHECK="$wt/scripts/coccicheck" MODE=report "${f%.c}.o" ;;
-		esac | grep -E 'warning|error|WARNING|ERROR|failed' | grep -v 'be a metavariable' | sed -E "s|$wt/||; s|:[0-9]+(:[0-9]+(-[0-9]+)?)?:|:|" | sort >"$cache"
+		w1) touch "$wt/$f"; kmake W=1 "${unit%.c}.o" ;;
+		sparse) kmake C=2 "${unit%.c}.o" ;;
+		cocci) kmake C=2 CHECK="$wt/scripts/coccicheck" MODE=report "${unit%.c}.o" ;;
+		esac | grep -E 'warning|error|WARNING|ERROR|failed' | grep -v 'be a metavariable' | sed -E "s|$wt/||; s|:[0-9]+(:[0-9]+(-[0-9]+)?)?:|:|" | sort >"$cache.tmp"
+		# only a finished run is cached: an interrupted one leaves no answer
+		mv "$cache.tmp" "$cache"
 	fi
 	cat "$cache"
 }
@@ -49,17 +58,20 @@ build() { # rev name
 }
 
 check "gate build   base" build "$base" base
-cp "$obj/arch/x86/boot/bzImage" "$top/build/kernels/test-base.bzImage" 2>/dev/null
+cp "$obj/arch/x86/boot/bzImage" "$kernels/test-base.bzImage" 2>/dev/null
+kinds="w1 sparse cocci"
+[ "$GATES" = build ] && files=() kinds=
 for f in "${files[@]}"; do
-	for kind in w1 sparse cocci; do reports $kind "$f" >"$out/base.$kind.${f//\//_}"; done
+	for kind in $kinds; do reports $kind "$f" >"$out/base.$kind.${f//\//_}"; done
 done
 
 n=0
 for c in "${commits[@]}"; do
 	n=$((n + 1))
 	name=$(printf '%04d' $n)
-	patch=$(ls "$top"/patches/$name-*.patch 2>/dev/null | head -n1)
+	patch=$(ls "$top/$QUEUE"/$name-*.patch 2>/dev/null | head -n1)
 	check "gate build      $name $(git -C "$tree" log -1 --format=%s "$c")" build "$c"
+	[ "$GATES" = build ] && continue
 	if [ -n "$patch" ] && out_cp=$(cd "$wt" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict -q "$patch" 2>&1) && [ -z "$out_cp" ]; then
 		pass "gate checkpatch $name"
 	else
@@ -69,6 +81,7 @@ for c in "${commits[@]}"; do
 	for kind in w1 sparse cocci; do
 		new=""
 		for f in "${touched[@]}"; do
+			touch "$out/base.$kind.${f//\//_}"	# a file the base does not have
 			new+=$(reports $kind "$f" | comm -13 "$out/base.$kind.${f//\//_}" -)
 		done
 		if [ -z "$new" ]; then
@@ -78,6 +91,7 @@ for c in "${commits[@]}"; do
 		fi
 	done
 done
-cp "$obj/arch/x86/boot/bzImage" "$top/build/kernels/test-series.bzImage"
+cp "$obj/arch/x86/boot/bzImage" "$kernels/test-series.bzImage"
+echo "$key" >"$kernels/test.key"
 cat "$RESULTS" >>"$RESULTS_ALL"
 mv "$RESULTS" "$out/walk-$key"

@@ -1,13 +1,15 @@
 #!/bin/bash
-# isolation.sh TREE : boot the base and the series test kernels with isolated
-# CPUs, run the series' selftest and a drain storm in each, and write the
-# isolation report (build/report/isolation.{json,md}).
+# isolation.sh TREE : boot the base and the series test kernels with CPUs 2-3
+# isolated in each set-up of SETUPS (default: domain nohz partition, see
+# run-qemu.sh), run the series' selftest in each, and a drain storm in the
+# first set-up; write the isolation report ($OUT/report/isolation.{json,md}).
 set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
 tree=$(realpath "$1")
 src=$tree/tools/testing/selftests/mm/lru_drain_isolation.c
-guest=$top/build/guest logs=$top/build/logs report=$top/build/report
+guest=$OUT/guest logs=$OUT/logs report=$OUT/report
+SETUPS=${SETUPS:-domain nohz partition}
 STORM_SECONDS=${STORM_SECONDS:-10}
 mkdir -p "$guest" "$logs" "$report"
 
@@ -22,13 +24,19 @@ fi
 "$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" "$guest/lru_drain_isolation" \
 	/usr/bin/oslat /usr/bin/stress-ng || exit 1
 
-for k in base series; do
-	APPEND="wb.arg=$STORM_SECONDS" "$top/scripts/run-qemu.sh" "$top/build/kernels/test-$k.bzImage" \
-		"$guest/initramfs.cpio" isolation "$logs/isolation-$k.log"
-	rc=$?
-	# rc 1 only means the selftest failed, which the base must do
-	if [ $rc -le 1 ]; then pass "boot $k test kernel: no panic, hang, lockdep or WARN report"
-	else fail "boot $k test kernel: no panic, hang, lockdep or WARN report"; fi
+storm=$STORM_SECONDS
+for setup in $SETUPS; do
+	for k in base series; do
+		SETUP=$setup APPEND="wb.arg=$storm" "$top/scripts/run-qemu.sh" "$OUT/kernels/test-$k.bzImage" \
+			"$guest/initramfs.cpio" isolation "$logs/isolation-$setup-$k.log"
+		rc=$?
+		# rc 1 only means the selftest failed, which the base must do
+		if [ $rc -le 1 ]; then pass "boot $k test kernel ($setup): no panic, hang, lockdep or WARN report"
+		else fail "boot $k test kernel ($setup): no panic, hang, lockdep or WARN report"; fi
+	done
+	storm=0
 done
 
-python3 "$top/scripts/isolation-report.py" "$logs" "$report" "$(git -C "$tree" log -1 --format=%s "$(cat "$tree.base")")"
+base_name=$(git -C "$tree" log -1 --format=%s "$(cat "$tree.base")")
+[ -f "$tree.upstream" ] && base_name="$(git -C "$tree" describe --always "$(cat "$tree.base")") (KSRC)"
+python3 "$top/scripts/isolation-report.py" "$logs" "$report" "$base_name" $SETUPS

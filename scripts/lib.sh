@@ -1,8 +1,21 @@
 # Shared by the check scripts: one line per result, collected in $RESULTS.
 RESULTS=${RESULTS:-/dev/null}
-pass() { echo "PASS $*"; echo "PASS $*" >>"$RESULTS"; }
-fail() { echo "FAIL $*"; echo "FAIL $*" >>"$RESULTS"; }
-check() { # name command... : pass if the command succeeds
+# BASE names the pin file bases/$BASE. The mainline base keeps its kernels,
+# logs and reports in build/, any other base in build/$BASE/; results of
+# another base carry its name.
+top=${top:-$(realpath "$(dirname "${BASH_SOURCE[0]}")/..")}
+BASE=${BASE:-mainline}
+[ -f "$top/bases/$BASE" ] || { echo "error: BASE=$BASE: there is no pin file bases/$BASE" >&2; exit 1; }
+QUEUE=${QUEUE:-$(. "$top/bases/$BASE" && echo "$QUEUE")}
+OUT=$top/build TAG=
+[ "$BASE" = mainline ] || OUT=$top/build/$BASE TAG="[$BASE] "
+export TAG
+TEST_FRAGS="$top/config/base.config $top/config/$BASE.config $top/config/debug.config"
+# One KVM probe for the machine, whatever the base.
+export ACCEL_CACHE=${ACCEL_CACHE:-$top/build/logs/accel}
+pass() { echo "PASS $TAG$*"; echo "PASS $TAG$*" >>"$RESULTS"; }
+fail() { echo "FAIL $TAG$*"; echo "FAIL $TAG$*" >>"$RESULTS"; }
+check() { # name command... : pass if the command succeeds; its status
 	local name=$1; shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
+	if "$@"; then pass "$name"; else fail "$name"; return 1; fi
 }

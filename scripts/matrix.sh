@@ -8,14 +8,16 @@ set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
 tree=$(realpath "$1") name=$2; shift 2
-wt=$tree-wt obj=$top/build/obj/$name
+wt=$tree-wt obj=$OUT/obj/$name
 base=$(cat "$tree.base")
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
 build() { image=$("$top/scripts/build-kernel.sh" "$wt" "$obj" "$@"); }
 
+mkdir -p "$OUT/kernels"
+rm -f "$OUT/kernels/$name"-{base,series}.*
 git -C "$wt" checkout -q --detach "$base"
 check "gate build-$name base" build "$@" && [ -n "$image" ] &&
-	cp "$image" "$top/build/kernels/$name-base.${image##*/}"
+	cp "$image" "$OUT/kernels/$name-base.${image##*/}"
 n=0
 for c in $(git -C "$tree" rev-list --reverse "$base..lru-drain"); do
 	n=$((n + 1))
@@ -23,4 +25,4 @@ for c in $(git -C "$tree" rev-list --reverse "$base..lru-drain"); do
 	git -C "$wt" checkout -q --detach "$c"
 	check "gate build-$name $(printf '%04d' $n)" build "$@"
 done
-[ -n "$image" ] && cp "$image" "$top/build/kernels/$name-series.${image##*/}"
+[ -n "$image" ] && cp "$image" "$OUT/kernels/$name-series.${image##*/}"

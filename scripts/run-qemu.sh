@@ -1,7 +1,10 @@
 #!/bin/bash
 # run-qemu.sh BZIMAGE INITRAMFS RUN LOG : boot the guest, run /bin/wb-RUN in
 # it and keep the serial console in LOG.
-# Environment: SMP (4), MEM (2G), ISOLATED (2-3), APPEND (extra command line),
+# Environment: SMP (4), MEM (2G), ISOLATED (2-3), SETUP (how ISOLATED is
+# isolated: domain = nohz_full= isolcpus=nohz,domain (the default), nohz =
+# nohz_full= alone, partition = a cpuset v2 isolated partition made by
+# guest/init at run time), APPEND (extra command line),
 # TIMEOUT in seconds (900), ACCEL (kvm|tcg; default: probed once and
 # remembered in ACCEL_CACHE), ICOUNT=1 for instruction-counting time,
 # ARCH=arm64 for an arm64 kernel (qemu-system-aarch64 -M virt, always TCG).
@@ -10,6 +13,7 @@
 set -uo pipefail
 kernel=$1 initrd=$2 run=$3 log=$4
 ARCH=${ARCH:-x86_64} SMP=${SMP:-4} MEM=${MEM:-2G} ISOLATED=${ISOLATED:-2-3} TIMEOUT=${TIMEOUT:-900}
+SETUP=${SETUP:-domain}
 ACCEL_CACHE=${ACCEL_CACHE:-$(dirname "$log")/accel}
 mkdir -p "$(dirname "$log")"
 
@@ -18,7 +22,12 @@ mkdir -p "$(dirname "$log")"
 # execute a stale int3 from such a patch. EVENTS= boots without them.
 EVENTS=${EVENTS-trace_event=workqueue:workqueue_queue_work,workqueue:workqueue_execute_start,sched:sched_switch,ipi:ipi_send_cpu,ipi:ipi_send_cpumask,csd:csd_queue_cpu}
 
-ISOLATION="nohz_full=$ISOLATED isolcpus=nohz,domain,$ISOLATED rcu_nocbs=$ISOLATED"
+case $SETUP in
+domain) ISOLATION="nohz_full=$ISOLATED isolcpus=nohz,domain,$ISOLATED rcu_nocbs=$ISOLATED" ;;
+nohz) ISOLATION="nohz_full=$ISOLATED rcu_nocbs=$ISOLATED" ;;
+partition) ISOLATION="wb.partition=$ISOLATED" ;;
+*) echo "error: SETUP=$SETUP: one of domain, nohz, partition" >&2; exit 2 ;;
+esac
 console=ttyAMA0
 if [ "$ARCH" = x86_64 ]; then
 	# The clocksource watchdog timer walks all online CPUs, isolated ones

@@ -5,10 +5,10 @@ set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
 kernel=$1 config=$2 seconds=$3
-log=$top/build/logs/soak-$kernel.log guest=$top/build/guest
+log=$OUT/logs/soak-$kernel.log guest=$OUT/guest
 "$top/scripts/mkinitramfs.sh" "$guest/soak.cpio" /usr/bin/stress-ng || exit 1
 APPEND="wb.arg=$seconds" TIMEOUT=$((seconds * 3 + 300)) \
-	"$top/scripts/run-qemu.sh" "$top/build/kernels/$kernel.bzImage" "$guest/soak.cpio" soak "$log"
+	"$top/scripts/run-qemu.sh" "$OUT/kernels/$kernel.bzImage" "$guest/soak.cpio" soak "$log"
 rc=$?
 count() { grep -Ec "$1" "$log"; }
 lockdep=$(count 'possible circular locking|inconsistent lock state|possible recursive locking|lock held when returning|suspicious RCU usage')
@@ -17,8 +17,8 @@ hung=$(count 'INFO: task .* blocked')
 drains=$(sed -n 's/^# soak .*drains=\([0-9]*\).*/\1/p' "$log")
 hotplugs=$(sed -n 's/^# soak .*hotplugs=\([0-9]*\).*/\1/p' "$log")
 passed=false; [ $rc = 0 ] && passed=true
-mkdir -p "$top/build/report"
-python3 - "$top/build/report/soak.json" <<PY
+mkdir -p "$OUT/report"
+python3 - "$OUT/report/soak.json" <<PY
 import json, os, sys
 path = sys.argv[1]
 rows = json.load(open(path)) if os.path.exists(path) else []
