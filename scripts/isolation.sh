@@ -10,7 +10,7 @@ tree=$(realpath "$1")
 src=$tree/tools/testing/selftests/mm/lru_drain_isolation.c
 guest=$OUT/guest logs=$OUT/logs report=$OUT/report
 SETUPS=${SETUPS:-domain nohz partition}
-STORM_SECONDS=${STORM_SECONDS:-10}
+export STORM_SECONDS=${STORM_SECONDS:-10}
 mkdir -p "$guest" "$logs" "$report"
 
 # The selftest comes from the series; the same binary runs on the base,

@@ -1,9 +1,11 @@
 #!/bin/bash
-# matrix.sh TREE NAME FRAGMENT... : build the base and every patch of the
-# series that touches the kernel in one more configuration (PREEMPT_RT,
-# !SMP, arm64 with ARCH=arm64), in the builder worktree, and keep the kernels
-# of the base and of the whole series as build/kernels/NAME-{base,series}.bzImage
-# (NAME-{base,series}.Image on arm64).
+# matrix.sh TREE NAME FRAGMENT... : build the series in one more
+# configuration (PREEMPT_RT, !SMP, arm64 with ARCH=arm64) in the builder
+# worktree, and keep the kernels of the base and of the whole series as
+# $OUT/kernels/NAME-{base,series}.bzImage (NAME-{base,series}.Image on arm64).
+# MATRIX=every (make check-full) builds every patch that touches the kernel;
+# the default builds the whole series, and the base only where MATRIX_BASE=1
+# (a negative control or a boot to compare with needs it).
 set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
@@ -15,14 +17,21 @@ build() { image=$("$top/scripts/build-kernel.sh" "$wt" "$obj" "$@"); }
 
 mkdir -p "$OUT/kernels"
 rm -f "$OUT/kernels/$name"-{base,series}.*
-git -C "$wt" checkout -q --detach "$base"
-check "gate build-$name base" build "$@" && [ -n "$image" ] &&
-	cp "$image" "$OUT/kernels/$name-base.${image##*/}"
-n=0
-for c in $(git -C "$tree" rev-list --reverse "$base..lru-drain"); do
+if [ "${MATRIX_BASE:-0}" = 1 ] || [ "${MATRIX:-}" = every ]; then
+	git -C "$wt" checkout -q --detach "$base"
+	check "gate build-$name base" build "$@" && [ -n "$image" ] &&
+		cp "$image" "$OUT/kernels/$name-base.${image##*/}"
+fi
+mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..lru-drain")
+n=0 image=
+for c in "${commits[@]}"; do
 	n=$((n + 1))
-	[ -n "$(git -C "$tree" diff --name-only "$c^" "$c" -- . ':!tools' ':!Documentation' ':!MAINTAINERS')" ] || continue
+	if [ "${MATRIX:-}" = every ]; then
+		[ -n "$(git -C "$tree" diff --name-only "$c^" "$c" -- . ':!tools' ':!Documentation' ':!MAINTAINERS')" ] || continue
+	else
+		[ "$c" = "${commits[-1]}" ] || continue
+	fi
 	git -C "$wt" checkout -q --detach "$c"
-	check "gate build-$name $(printf '%04d' $n)" build "$@"
+	check "gate build-$name $(printf '%04d' $n)$([ "${MATRIX:-}" = every ] || echo ' (the whole series)')" build "$@"
 done
 [ -n "$image" ] && cp "$image" "$OUT/kernels/$name-series.${image##*/}"
