@@ -30,8 +30,9 @@ rm -f "$RESULTS" "$kernels/test.key" "$kernels"/test-{base,series}.bzImage
 # W=1, sparse and coccicheck build single objects in an object directory of
 # their own with the same .config, so that their flags never make the test
 # kernel's objects rebuild, nor the other way round.
-chk=$obj-check
-kmake() { make -s -C "$wt" O="$chk" ARCH=x86_64 "$@" 2>&1; }
+chk=$obj-check cc=gcc
+command -v ccache >/dev/null && cc="ccache gcc" && export CCACHE_BASEDIR=${tree%/*}
+kmake() { make -s -C "$wt" O="$chk" ARCH=x86_64 CC="$cc" "$@" 2>&1; }
 # Reports of one kind on one file, without line numbers, so that moved code
 # does not count as new. Cached by the file's blob: unchanged files are free.
 reports() { # kind file

@@ -12,11 +12,18 @@ setups = sys.argv[4:]
 results = os.environ.get("RESULTS", os.devnull)
 tag = os.environ.get("TAG", "")
 SETUP_TEXT = {
-    "domain": "nohz_full=2-3 isolcpus=nohz,domain,2-3 at boot",
+    "domain": "nohz_full=2-3 isolcpus=domain,2-3 at boot",
     "nohz": "nohz_full=2-3 at boot, no domain isolation",
     "partition": "nohz_full=2-3 at boot, CPUs 2-3 made a cpuset v2 isolated partition at run time",
 }
-rows, checks, storms = [], {}, {}
+# What each set-up must show at boot (guest/init's WB-BEGIN and partition
+# lines), so that a command line the kernel ignored cannot pass unnoticed.
+SETUP_PROOF = {
+    "domain": r"^WB-BEGIN .* isolated=2-3 nohz_full=2-3$",
+    "nohz": r"^WB-BEGIN .* isolated= nohz_full=2-3$",
+    "partition": r"^partition 2-3: isolated, cpuset.cpus.isolated=2-3$",
+}
+rows, checks, storms, in_effect = [], {}, {}, {}
 
 def say(ok, what):
     line = ("PASS " if ok else "FAIL ") + tag + what
@@ -29,6 +36,7 @@ for setup in setups:
         path = os.path.join(logdir, f"isolation-{setup}-{kernel}.log")
         text = open(path, errors="replace").read() if os.path.exists(path) else ""
         checks[setup, kernel] = c = {}
+        in_effect[setup, kernel] = bool(re.search(SETUP_PROOF.get(setup, "^WB-BEGIN"), text, re.M))
         for m in re.finditer(r"^(ok|not ok) \d+ (.*?)(?: # (SKIP).*)?$", text, re.M):
             c[m.group(2).strip()] = "skip" if m.group(3) else m.group(1)
         for m in re.finditer(r"^# result (.*)$", text, re.M):
@@ -97,6 +105,8 @@ print("\n".join(md))
 
 # The judgement.
 for setup in setups:
+    say(in_effect[setup, "base"] and in_effect[setup, "series"],
+        f"{setup}: the isolation was in effect on both kernels ({SETUP_TEXT.get(setup, setup)})")
     series, base = checks[setup, "series"], checks[setup, "base"]
     say(bool(series) and all(v != "not ok" for v in series.values()),
         f"{setup}: selftest passes on the series ({sum(v == 'ok' for v in series.values())} ok, "

@@ -62,7 +62,7 @@ if [ ${#patches[@]} -gt 0 ] && ! git -C "$tree" am -q -3 "${patches[@]}" >"$log"
 	if [ -n "$failed" ] && git -C "$tree" am --show-current-patch=diff >"$log.patch" 2>/dev/null; then
 		git -C "$tree" reset -q --hard
 		patch -d "$tree" -p1 --dry-run -f <"$log.patch" 2>&1 |
-			awk '/^(patching|checking) file/ { f = $3 } /FAILED|can.t find file/ { print "  " f ": " $0 }' >&2
+			awk '/^(patching|checking) file/ { f = $3 } /FAILED|can.t find file/ { print "  " f ": " $0 }' >&2 || true
 	fi
 	git -C "$tree" am --abort >/dev/null 2>&1 || true
 	git -C "$tree" checkout -q -B lru-drain "$base"
