@@ -1,5 +1,5 @@
 #!/bin/bash
-# boot-selftest.sh NAME : boot build/kernels/NAME-series.bzImage with isolated
+# boot-selftest.sh NAME : boot $OUT/kernels/NAME-series.bzImage with isolated
 # CPUs and run the series' selftest; it must pass, and the console may hold
 # no kernel report that NAME-base.bzImage does not also print when it boots
 # (a report the base has too is not the series' doing, and is listed).
@@ -9,7 +9,16 @@ name=$1 logs=$OUT/logs initrd=$OUT/guest/initramfs.cpio
 reports='BUG:|WARNING:|possible circular locking|inconsistent lock state|possible recursive locking|sleeping function called from invalid context|INFO: task .* blocked|Kernel panic'
 titles() { grep -A2 -E "$reports" "$1" | grep -vE '^--$|^[0-9.]+ *$|Not tainted|Tainted:' | sed -E 's/^\[.*\] //; s/(CPU|PID): [0-9]+/\1: N/g' | sort -u; }
 
-"$top/scripts/run-qemu.sh" "$OUT/kernels/$name-base.bzImage" "$initrd" true "$logs/boot-$name-base.log" >/dev/null 2>&1
+# 7.3-rc7-RT with lockdep hangs in SMP bring-up under TCG when these trace
+# events are enabled on its command line (the base as much as the series;
+# it boots without them), so the RT kernels boot without them and the
+# selftest enables them through tracefs.
+[ "$name" = rt ] && export EVENTS=
+# The base runs the selftest too: it must fail it (the negative control),
+# and its console is what a report on the series is compared with.
+"$top/scripts/run-qemu.sh" "$OUT/kernels/$name-base.bzImage" "$initrd" selftest "$logs/boot-$name-base.log" >/dev/null 2>&1
+check "negative control: $name-base fails 'no work on isolated CPU' for all 5 triggers" \
+	test "$(grep -c '^not ok .*: no work on isolated CPU' "$logs/boot-$name-base.log")" = 5
 # 6.12's fair server keeps the timer of an isolated CPU's server on a
 # housekeeping CPU, and about once a second it kicks the isolated CPU with
 # a nohz irq_work and a resched IPI. On RT that was seen inside a trigger's
