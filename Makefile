@@ -50,7 +50,7 @@ report: gates
 # MATRIX=every); the RT kernel boots and passes the selftest.
 matrix: tree
 	@RESULTS=$(RESULTS) MATRIX_BASE=1 scripts/matrix.sh $(TREE) rt $(TEST_CONFIG) config/rt.config
-	@RESULTS=$(RESULTS) scripts/matrix.sh $(TREE) nosmp $(TEST_CONFIG) config/nosmp.config
+	@RESULTS=$(RESULTS) MATRIX_OBJECTS=1 scripts/matrix.sh $(TREE) nosmp $(TEST_CONFIG) config/nosmp.config
 	@RESULTS=$(RESULTS) scripts/boot-selftest.sh rt
 
 # Lockdep soak with CPU hotplug and a drain storm; SOAK_SECONDS=600 by default
@@ -76,15 +76,17 @@ backport:
 bench: tree
 	@scripts/bench.sh $(TREE)
 
-# A step that stops early is a failure of its own; the summary always runs.
+# A step that stops early is a failure of its own; the summary always runs
+# and lists each step's time.
+STEP = @RESULTS=$(RESULTS) scripts/check-step.sh
 check: deps
 	@rm -rf build/check && mkdir -p build/check
-	@$(MAKE) -s --no-print-directory report || echo "FAIL make report stopped" >>$(RESULTS)
-	@$(MAKE) -s --no-print-directory matrix || echo "FAIL make matrix stopped" >>$(RESULTS)
-	@$(MAKE) -s --no-print-directory soak SOAK_SECONDS=120 || echo "FAIL make soak stopped" >>$(RESULTS)
-	@$(MAKE) -s --no-print-directory arm64 || echo "FAIL make arm64 stopped" >>$(RESULTS)
-	@$(MAKE) -s --no-print-directory backport || echo "FAIL make backport stopped" >>$(RESULTS)
-	@RESULTS=$(RESULTS) tests/harness.sh || echo "FAIL harness tests stopped" >>$(RESULTS)
+	$(STEP) "make report" $(MAKE) -s --no-print-directory report
+	$(STEP) "make matrix" $(MAKE) -s --no-print-directory matrix
+	$(STEP) "make soak" $(MAKE) -s --no-print-directory soak SOAK_SECONDS=120
+	$(STEP) "make arm64" $(MAKE) -s --no-print-directory arm64
+	$(STEP) "make backport" $(MAKE) -s --no-print-directory backport
+	$(STEP) "harness tests" tests/harness.sh
 	@scripts/summary.sh $(RESULTS)
 
 # make check with every kernel patch built for PREEMPT_RT, !SMP and arm64,

@@ -1,8 +1,9 @@
 #!/bin/bash
 # build-kernel.sh TREE OBJDIR FRAGMENT... : configure TREE into OBJDIR from
 # allnoconfig plus the fragments, check that every requested option stuck,
-# build the boot image and print its path. Incremental when OBJDIR already
-# holds a build. ARCH=arm64 cross-builds with Debian's aarch64-linux-gnu-gcc.
+# build the boot image and print its path (TARGETS=... builds those kbuild
+# targets instead and prints nothing). Incremental when OBJDIR already holds
+# a build. ARCH=arm64 cross-builds with Debian's aarch64-linux-gnu-gcc.
 set -euo pipefail
 tree=$(realpath "$1"); obj=$(realpath -m "$2"); shift 2
 frags=$(realpath "$@")
@@ -44,10 +45,10 @@ if ! cat $frags | cmp -s - "$stamp"; then
 	cat $frags >"$stamp"
 fi
 
-if ! kmake "${image##*/}" >"$log" 2>&1; then
+if ! kmake ${TARGETS:-${image##*/}} >"$log" 2>&1; then
 	echo "error: kernel build failed in $obj; compiler said:" >&2
 	grep -E 'error|Error' "$log" | head -20 >&2
 	echo "(full log: $log)" >&2
 	exit 1
 fi
-echo "$obj/$image"
+[ -n "${TARGETS:-}" ] || echo "$obj/$image"

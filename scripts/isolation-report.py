@@ -37,8 +37,9 @@ for setup in setups:
         text = open(path, errors="replace").read() if os.path.exists(path) else ""
         checks[setup, kernel] = c = {}
         in_effect[setup, kernel] = bool(re.search(SETUP_PROOF.get(setup, "^WB-BEGIN"), text, re.M))
-        for m in re.finditer(r"^(ok|not ok) \d+ (.*?)(?: # (SKIP).*)?$", text, re.M):
-            c[m.group(2).strip()] = "skip" if m.group(3) else m.group(1)
+        # "ok N # SKIP name" (ksft_test_result_skip) or "ok N name # SKIP"
+        for m in re.finditer(r"^(ok|not ok) \d+ (# SKIP )?(.*?)( # SKIP.*)?$", text, re.M):
+            c[m.group(3).strip()] = "skip" if m.group(2) or m.group(4) else m.group(1)
         for m in re.finditer(r"^# result (.*)$", text, re.M):
             f = dict(kv.split("=", 1) for kv in m.group(1).split())
             rows.append({"setup": setup, "kernel": kernel, "trigger": f["trigger"],
@@ -108,9 +109,11 @@ for setup in setups:
     say(in_effect[setup, "base"] and in_effect[setup, "series"],
         f"{setup}: the isolation was in effect on both kernels ({SETUP_TEXT.get(setup, setup)})")
     series, base = checks[setup, "series"], checks[setup, "base"]
-    say(bool(series) and all(v != "not ok" for v in series.values()),
+    failed = [name for name, v in series.items() if v == "not ok"]
+    say(bool(series) and not failed,
         f"{setup}: selftest passes on the series ({sum(v == 'ok' for v in series.values())} ok, "
-        f"{sum(v == 'skip' for v in series.values())} skipped)")
+        f"{sum(v == 'skip' for v in series.values())} skipped"
+        + (f"; not ok: {'; '.join(failed)}; see {logdir}/isolation-{setup}-series.log" if failed else "") + ")")
     triggers = list(dict.fromkeys(r["trigger"] for r in rows
                                   if r["setup"] == setup and r["trigger"] != "storm"))
     say(len(triggers) == 5, f"{setup}: all 5 triggers ran on both kernels ({', '.join(triggers) or 'none'})")

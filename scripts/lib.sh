@@ -19,3 +19,13 @@ check() { # name command... : pass if the command succeeds; its status
 	local name=$1; shift
 	if "$@"; then pass "$name"; else fail "$name"; return 1; fi
 }
+# The object kbuild compiles FILE (a .c file of TREE) into: its own, or that
+# of the file that #includes it (kernel/sched/build_utility.c includes
+# isolation.c).
+object_of() { # tree file
+	local dir=${2%/*} name=${2##*/} unit=$2
+	grep -qw "${name%.c}\.o" "$1/$dir/Makefile" 2>/dev/null ||
+		unit=$(cd "$1" && grep -l "^#[[:space:]]*include \"$name\"" "$dir"/*.c | head -n1)
+	unit=${unit:-$2}
+	echo "${unit%.c}.o"
+}

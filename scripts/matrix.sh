@@ -5,7 +5,9 @@
 # $OUT/kernels/NAME-{base,series}.bzImage (NAME-{base,series}.Image on arm64).
 # MATRIX=every (make check-full) builds every patch that touches the kernel;
 # the default builds the whole series, and the base only where MATRIX_BASE=1
-# (a negative control or a boot to compare with needs it).
+# (a negative control or a boot to compare with needs it). MATRIX_OBJECTS=1
+# builds only the objects of the C files the series touches, not the whole
+# kernel (not with MATRIX=every).
 set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
@@ -23,6 +25,15 @@ if [ "${MATRIX_BASE:-0}" = 1 ] || [ "${MATRIX:-}" = every ]; then
 		cp "$image" "$OUT/kernels/$name-base.${image##*/}"
 fi
 mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..lru-drain")
+what=" (the whole series)"
+if [ "${MATRIX_OBJECTS:-0}" = 1 ] && [ "${MATRIX:-}" != every ]; then
+	git -C "$wt" checkout -q --detach lru-drain
+	for f in $(git -C "$tree" diff --name-only "$base" lru-drain -- '*.c' ':!tools'); do
+		TARGETS+=" $(object_of "$wt" "$f")"
+	done
+	export TARGETS
+	what=" (the whole series, objects:$TARGETS)"
+fi
 n=0 image=
 for c in "${commits[@]}"; do
 	n=$((n + 1))
@@ -32,6 +43,6 @@ for c in "${commits[@]}"; do
 		[ "$c" = "${commits[-1]}" ] || continue
 	fi
 	git -C "$wt" checkout -q --detach "$c"
-	check "gate build-$name $(printf '%04d' $n)$([ "${MATRIX:-}" = every ] || echo ' (the whole series)')" build "$@"
+	check "gate build-$name $(printf '%04d' $n)$([ "${MATRIX:-}" = every ] || echo "$what")" build "$@"
 done
 [ -n "$image" ] && cp "$image" "$OUT/kernels/$name-series.${image##*/}"
