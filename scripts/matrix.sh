@@ -45,4 +45,4 @@ for c in "${commits[@]}"; do
 	git -C "$wt" checkout -q --detach "$c"
 	check "gate build-$name $(printf '%04d' $n)$([ "${MATRIX:-}" = every ] || echo "$what")" build "$@"
 done
-[ -n "$image" ] && cp "$image" "$OUT/kernels/$name-series.${image##*/}"
+if [ -n "$image" ]; then cp "$image" "$OUT/kernels/$name-series.${image##*/}"; fi
