@@ -31,55 +31,62 @@ rm -f "$RESULTS" "$kernels/test.key" "$kernels"/test-{base,series}.bzImage
 # their own with the same .config, so that their flags never make the test
 # kernel's objects rebuild, nor the other way round.
 chk=$obj-check cc=gcc
-command -v ccache >/dev/null && cc="ccache gcc" && export CCACHE_BASEDIR=${tree%/*}
+command -v ccache >/dev/null && cc="ccache gcc" && export CCACHE_BASEDIR=${tree%/*} CCACHE_DEPEND=1
 kmake() { make -s -C "$wt" O="$chk" ARCH=x86_64 CC="$cc" "$@" 2>&1; }
 # Reports of one kind on one file, without line numbers, so that moved code
 # does not count as new. Cached by the file's blob: unchanged files are free.
-cache_of() { # kind file
+cache_of() { # kind file [rev]
 	local blob
-	blob=$(git -C "$wt" rev-parse "HEAD:$2" 2>/dev/null) && echo "$out/$1.$blob"
+	blob=$(git -C "$wt" rev-parse "${3:-HEAD}:$2" 2>/dev/null) && echo "$out/$1.$blob"
 }
-keep() { # cache : the reports on stdin, as compared
+keep() { # cache [dir] : the reports on stdin, as compared; paths relative to dir
 	grep -E 'warning|error|WARNING|ERROR|failed' | grep -v 'be a metavariable' |
-		sed -E "s|$wt/||; s|:[0-9]+(:[0-9]+(-[0-9]+)?)?:|:|" | sort >"$1.tmp"
+		sed -E "s|${2:-$wt}/||; s|:[0-9]+(:[0-9]+(-[0-9]+)?)?:|:|" | sort >"$1.tmp"
 	# only a finished run is cached: an interrupted one leaves no answer
 	mv "$1.tmp" "$1"
 }
-reports() { # kind file
-	local kind=$1 f=$2 cache
-	cache=$(cache_of "$kind" "$f") || return 0
+reports() { # kind file [rev] : w1 and sparse of the checked out file only
+	local kind=$1 f=$2 rev=${3:-HEAD} cache
+	cache=$(cache_of "$kind" "$f" "$rev") || return 0
 	if [ ! -f "$cache" ]; then
 		local o; o=$(object_of "$wt" "$f")
 		case $kind in
 		w1) touch "$wt/$f"; kmake W=1 "$o" | keep "$cache" ;;
 		sparse) kmake C=2 "$o" | keep "$cache" ;;
-		cocci) cocci "$f" ;;
+		cocci) cocci "$rev:$f" ;;
 		esac
 	fi
 	cat "$cache"
 }
 
-# coccicheck on the given files, those not yet cached. kbuild's C=2 runs
-# coccicheck on one object, its semantic patches one after another, and
-# spatch spends most of a run starting up (about 1.2 of 1.5 s for one
-# semantic patch on mm/folio.c). So record how kbuild calls its checker
-# once, then run coccicheck with one semantic patch per process on every
-# core, as its own "make coccicheck" does for a directory, each on all the
-# files at once: spatch's --file-groups keeps every file a group of its own,
-# so no rule matched in one file enables another in the next. Same patches,
-# same options.
-cocci() { # file...
-	local rec f o i=0 objs=() todo=()
-	for f; do
-		[ -f "$(cache_of cocci "$f")" ] || [ -z "$(cache_of cocci "$f")" ] && continue
-		todo+=("$f"); objs+=("$(object_of "$wt" "$f")")
-	done
-	[ ${#todo[@]} = 0 ] && return
+# coccicheck on the given versions of files (REV:FILE), those not yet
+# cached. kbuild's C=2 runs coccicheck on one object, its semantic patches
+# one after another, and spatch spends most of a run starting up (about 1.2
+# of 1.5 s for one semantic patch on mm/folio.c). So record how kbuild calls
+# its checker once, then run coccicheck with one semantic patch per process
+# on every core, as its own "make coccicheck" does for a directory, each on
+# every version of every file of the walk at once: each version is a copy
+# of its directory at its commit (for its local includes), and spatch's
+# --file-groups keeps every file a group of its own, so no rule matched in
+# one file enables another in the next. Same patches, same options.
+cocci() { # rev:file...
+	local rec item f o cache blob todo=() srcs=()
 	rec=$(mktemp -d "$out/cocci.XXXXXX")
-	for o in "${objs[@]}"; do printf '%s\n\n' "$wt/${o%.o}.c"; done >"$rec/groups"
-	RECORD_DIR=$rec kmake C=2 CHECK="$top/scripts/record-check.sh" "${objs[0]}" >/dev/null
+	for item; do
+		f=${item#*:}
+		cache=$(cache_of cocci "$f" "${item%%:*}") && [ ! -f "$cache" ] || continue
+		blob=${cache##*.}
+		[ -d "$rec/$blob" ] && continue
+		o=$(object_of "$wt" "$f")
+		mkdir -p "$rec/$blob"
+		git -C "$wt" archive "${item%%:*}" -- "${o%/*}" | tar -x -C "$rec/$blob"
+		printf '%s\n\n' "$rec/$blob/${o%.o}.c" >>"$rec/groups"
+		todo+=("$blob"); srcs+=("$f")
+	done
+	[ ${#todo[@]} = 0 ] && { rm -rf "$rec"; return; }
+	RECORD_DIR=$rec kmake C=2 CHECK="$top/scripts/record-check.sh" "$(object_of "$wt" "${srcs[0]}")" >/dev/null
 	if [ ! -s "$rec/args" ]; then
-		echo "error: coccicheck was not run on ${objs[*]}" >"$rec/out"
+		echo "error: coccicheck was not run on ${srcs[*]}" >"$rec/out"
 	else
 		grep -v '^declare -[a-z]*r' "$rec/env" >"$rec/env.sh"
 		# the file kbuild named is replaced by the groups (an empty last argument)
@@ -88,12 +95,9 @@ cocci() { # file...
 				eval "COCCI={} MODE=report SPFLAGS=\"--file-groups $0/groups\" $1 $(cat "$0/args") \"\""' \
 				"$rec" "$wt/scripts/coccicheck" >"$rec/out" 2>&1
 	fi
-	# A report names its file; any other line (an error) goes to every file.
-	local any; any=$(IFS='|'; echo "${todo[*]}|${objs[*]/%.o/.c}")
-	for f in "${todo[@]}"; do
-		o=${objs[i]} i=$((i + 1))
-		{ grep -E "^($wt/)?($f|${o%.o}.c):" "$rec/out"; grep -vE "^($wt/)?($any):" "$rec/out"; } |
-			keep "$(cache_of cocci "$f")"
+	# A report names its copy; any other line (an error) goes to every file.
+	for blob in "${todo[@]}"; do
+		{ grep -F "$rec/$blob/" "$rec/out"; grep -vF "$rec/" "$rec/out"; } | keep "$out/cocci.$blob" "$rec/$blob"
 	done
 	rm -rf "$rec"
 }
@@ -107,14 +111,29 @@ build() { # rev name
 
 check "gate build   base" build "$base" base
 cp "$obj/arch/x86/boot/bzImage" "$kernels/test-base.bzImage" 2>/dev/null
-kinds="w1 sparse cocci"
-[ "$GATES" = build ] && files=() kinds=
-[ -n "$kinds" ] && cocci "${files[@]}"
+[ "$GATES" = build ] && files=()
 for f in "${files[@]}"; do
-	for kind in $kinds; do reports $kind "$f" >"$out/base.$kind.${f//\//_}"; done
+	for kind in w1 sparse; do reports $kind "$f" >"$out/base.$kind.${f//\//_}"; done
 done
 
-n=0
+new_reports() { # kind rev file... : what the files have at rev and not at the base
+	local kind=$1 rev=$2 f; shift 2
+	for f; do
+		touch "$out/base.$kind.${f//\//_}"	# a file the base does not have
+		reports "$kind" "$f" "$rev" | comm -13 "$out/base.$kind.${f//\//_}" -
+	done
+}
+gate() { # kind name rev file...
+	local new files=${*:4}; new=$(new_reports "$1" "$3" "${@:4}")
+	if [ -z "$new" ]; then
+		pass "gate $1 $2 (${files:-no C files})"
+	else
+		fail "gate $1 $2"; printf '%s\n' "$new" | sed 's/^/    /'
+	fi
+}
+
+n=0 versions=() touched_by=()
+for f in "${files[@]}"; do versions+=("$base:$f"); done
 for c in "${commits[@]}"; do
 	n=$((n + 1))
 	name=$(printf '%04d' $n)
@@ -127,20 +146,19 @@ for c in "${commits[@]}"; do
 		fail "gate checkpatch $name"; printf '%s\n' "$out_cp" | head -20 | sed 's/^/    /'
 	fi
 	mapfile -t touched < <(git -C "$tree" diff --name-only "$c^" "$c" -- '*.c' | grep -v '^tools/')
-	cocci "${touched[@]}"
-	for kind in w1 sparse cocci; do
-		new=""
-		for f in "${touched[@]}"; do
-			touch "$out/base.$kind.${f//\//_}"	# a file the base does not have
-			new+=$(reports $kind "$f" | comm -13 "$out/base.$kind.${f//\//_}" -)
-		done
-		if [ -z "$new" ]; then
-			pass "gate $kind $name (${touched[*]:-no C files})"
-		else
-			fail "gate $kind $name"; printf '%s\n' "$new" | sed 's/^/    /'
-		fi
-	done
+	gate w1 "$name" "$c" "${touched[@]}"
+	gate sparse "$name" "$c" "${touched[@]}"
+	for f in "${touched[@]}"; do versions+=("$c:$f"); done
+	touched_by[n]="${touched[*]}"
 done
+# coccicheck reads the files, not the build: all versions in one run.
+if [ "$GATES" != build ]; then
+	cocci "${versions[@]}"
+	for f in "${files[@]}"; do reports cocci "$f" "$base" >"$out/base.cocci.${f//\//_}"; done
+	for n in "${!touched_by[@]}"; do
+		gate cocci "$(printf '%04d' "$n")" "${commits[n - 1]}" ${touched_by[n]}
+	done
+fi
 cp "$obj/arch/x86/boot/bzImage" "$kernels/test-series.bzImage"
 echo "$key" >"$kernels/test.key"
 cat "$RESULTS" >>"$RESULTS_ALL"
