@@ -46,6 +46,12 @@ gates: tree
 report: gates
 	@RESULTS=$(RESULTS) scripts/isolation.sh $(TREE)
 
+# The teeth of the tests: each deliberately broken variant of the series in
+# mutants/ must be caught by the selftest or by lockdep (mainline only).
+mutants: tree
+	@$(MAKE) -s --no-print-directory gates RESULTS=/dev/null >/dev/null
+	@RESULTS=$(RESULTS) scripts/mutants.sh $(TREE)
+
 # The series also builds for PREEMPT_RT and !SMP (every kernel patch with
 # MATRIX=every); the RT kernel boots and passes the selftest.
 matrix: tree
@@ -82,6 +88,7 @@ STEP = @RESULTS=$(RESULTS) scripts/check-step.sh
 check: deps
 	@rm -rf build/check && mkdir -p build/check
 	$(STEP) "make report" $(MAKE) -s --no-print-directory report
+	$(STEP) "make mutants" $(MAKE) -s --no-print-directory mutants
 	$(STEP) "make matrix" $(MAKE) -s --no-print-directory matrix
 	$(STEP) "make soak" $(MAKE) -s --no-print-directory soak SOAK_SECONDS=120
 	$(STEP) "make arm64" $(MAKE) -s --no-print-directory arm64
@@ -97,4 +104,4 @@ check-full:
 clean:
 	rm -rf build/obj build/kernels build/report build/check build/gates build/logs build/6.12
 
-.PHONY: all deps tree export gates report matrix soak arm64 backport bench check check-full clean
+.PHONY: all deps tree export gates report mutants matrix soak arm64 backport bench check check-full clean
