@@ -11,9 +11,11 @@
  *   madvise      fault, MADV_COLD and MADV_FREE, munmap (deactivate and
  *                lazyfree batches)
  *   drain        one lru_add_drain_all() while every other CPU holds
- *                batched folios: posix_fadvise(DONTNEED) of a file page
+ *                nearly full lru_add, lazyfree and mlock batches (30
+ *                folios each): posix_fadvise(DONTNEED) of a file page
  *                that is mapped, so it cannot be invalidated and the
  *                kernel drains all CPUs before retrying
+ *   cpu=N        run the fault benchmarks that follow pinned to CPU N
  *
  * Prints "bench NAME UNIT best median" with ns per page (per drain for
  * drain) from CLOCK_MONOTONIC. Under qemu -icount shift=0 a guest ns is one
@@ -34,7 +36,7 @@
 #define PAGES		1024	/* 4 MiB a sample */
 #define SAMPLES		9	/* the first is warm-up */
 #define DRAINS		20
-#define FILLER_PAGES	8
+#define BATCH_FILL	30	/* FOLIO_BATCH_SIZE - 1: the 31st add flushes */
 
 static long page_size;
 
@@ -130,10 +132,45 @@ static void bench_faults(const char *name)
 		close(fd);
 }
 
+static char *map_pages(int pages)
+{
+	char *p = mmap(NULL, pages * page_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	return p;
+}
+
+static void touch(char *p, int pages)
+{
+	for (int i = 0; i < pages; i++)
+		p[i * page_size] = 1;
+}
+
 /*
- * Every other CPU runs a filler that faults FILLER_PAGES new pages into its
- * lru_add batch each time the round number changes, then spins. CPU 0 waits
- * until all are filled and times one drain.
+ * Fill this CPU's lru_add, lazyfree and mlock batches with BATCH_FILL folios
+ * each. mlock2() and MADV_FREE drain the local batches first, so each batch
+ * is filled after the last call that would empty it. Nothing is unmapped:
+ * munmap() would drain too.
+ */
+static void fill_batches(void)
+{
+	char *lazy = map_pages(BATCH_FILL), *locked = map_pages(BATCH_FILL);
+
+	if (mlock2(locked, BATCH_FILL * page_size, MLOCK_ONFAULT))
+		die("mlock2");
+	touch(lazy, BATCH_FILL);
+	if (madvise(lazy, BATCH_FILL * page_size, MADV_FREE))
+		die("madvise");
+	touch(locked, BATCH_FILL);
+	touch(map_pages(BATCH_FILL), BATCH_FILL);
+}
+
+/*
+ * Every other CPU runs a filler that fills its batches each time the round
+ * number changes, then spins. CPU 0 waits until all are filled and times
+ * one drain.
  */
 static void bench_drain(void)
 {
@@ -160,9 +197,6 @@ static void bench_drain(void)
 		if (pids[cpu] < 0)
 			die("fork");
 		if (!pids[cpu]) {
-			size_t len = (DRAINS + 2) * FILLER_PAGES * page_size;
-			char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			unsigned int round = 0;
 
 			pin(cpu);
@@ -170,8 +204,7 @@ static void bench_drain(void)
 				while (shared[0] == round)
 					;
 				round = shared[0];
-				for (int i = 0; i < FILLER_PAGES; i++)
-					p[((round % (DRAINS + 2)) * FILLER_PAGES + i) * page_size] = 1;
+				fill_batches();
 				__atomic_fetch_add(&shared[1], 1, __ATOMIC_SEQ_CST);
 			}
 		}
@@ -199,12 +232,14 @@ int main(int argc, char **argv)
 {
 	page_size = sysconf(_SC_PAGESIZE);
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s fault_anon|fault_file|fault_mlock|madvise|drain...\n",
+		fprintf(stderr, "usage: %s [cpu=N] fault_anon|fault_file|fault_mlock|madvise|drain...\n",
 			argv[0]);
 		return 2;
 	}
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "drain"))
+		if (!strncmp(argv[i], "cpu=", 4))
+			pin(atoi(argv[i] + 4));
+		else if (!strcmp(argv[i], "drain"))
 			bench_drain();
 		else
 			bench_faults(argv[i]);

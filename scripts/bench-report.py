@@ -1,31 +1,35 @@
 #!/usr/bin/env python3
 """bench-report.py LOGDIR REPORTDIR: collect the "bench NAME UNIT best median"
-lines of the A/B boots (LOGDIR/{base,series}-rR-smpN.log) into bench.json and
-bench.md, and plot the drain latency against the vCPU count with gnuplot."""
+lines of the A/B boots (LOGDIR/{base,series}-rR-smpN-MODE-METER.log) into
+bench.json and bench.md, and plot the drain latency against the vCPU count
+with gnuplot. MODE: off (no CPU isolated), housekeeping (CPUs isolated, the
+benchmark on a housekeeping CPU) or isolated (the benchmark, or for the drain
+the upper half of the CPUs, isolated)."""
 import glob, json, os, re, statistics, subprocess, sys
 
 logdir, outdir = sys.argv[1:3]
 meters = {"icount": "icount: qemu TCG -icount shift=0,sleep=off, 1 guest ns = 1 instruction",
           "tcg": "tcg-wallclock: multi-threaded TCG, guest CLOCK_MONOTONIC (noisy)",
           "kvm": "kvm-wallclock: KVM, guest CLOCK_MONOTONIC"}
-samples = {}  # (bench, vcpus, kernel) -> [(best, median), ...], unit
+samples = {}  # (bench, vcpus, mode, kernel) -> [(best, median), ...], unit
 units, meter_of = {}, {}
-for path in sorted(glob.glob(os.path.join(logdir, "*-r*-smp*-*.log"))):
-    kernel, rnd, smp, meter = re.match(r"(\w+)-r(\d+)-smp(\d+)-(\w+)\.log", os.path.basename(path)).groups()
+for path in sorted(glob.glob(os.path.join(logdir, "*-r*-smp*-*-*.log"))):
+    kernel, rnd, smp, mode, meter = re.match(r"(\w+)-r(\d+)-smp(\d+)-(\w+)-(\w+)\.log", os.path.basename(path)).groups()
     for m in re.finditer(r"^bench (\S+) (\S+) (\d+) (\d+)$", open(path, errors="replace").read(), re.M):
-        key = (m.group(1), int(smp), kernel)
+        key = (m.group(1), int(smp), mode, kernel)
         samples.setdefault(key, []).append((int(m.group(3)), int(m.group(4))))
         units[m.group(1)] = m.group(2)
         meter_of[m.group(1)] = meters[meter]
 
 rows = []
-for bench, vcpus in sorted({(b, v) for b, v, _ in samples}, key=lambda k: (k[0] != "drain", k)):
-    a, b = samples.get((bench, vcpus, "base")), samples.get((bench, vcpus, "series"))
+modes = ["off", "housekeeping", "isolated", "allbut0"]
+for bench, vcpus, mode in sorted({k[:3] for k in samples}, key=lambda k: (k[0] == "drain", k[0], k[1], modes.index(k[2]))):
+    a, b = samples.get((bench, vcpus, mode, "base")), samples.get((bench, vcpus, mode, "series"))
     if not a or not b:
         continue
     med = lambda s: statistics.median(x[1] for x in s)
     best = lambda s: min(x[0] for x in s)
-    rows.append({"benchmark": bench, "vcpus": vcpus, "meter": meter_of[bench], "unit": units[bench],
+    rows.append({"benchmark": bench, "vcpus": vcpus, "isolation": mode, "meter": meter_of[bench], "unit": units[bench],
                  "base": med(a), "series": med(b), "ratio": round(med(b) / med(a), 4),
                  "base_best": best(a), "series_best": best(b),
                  "ratio_best": round(best(b) / best(a), 4), "rounds": min(len(a), len(b))})
@@ -33,24 +37,31 @@ for bench, vcpus in sorted({(b, v) for b, v, _ in samples}, key=lambda k: (k[0] 
 os.makedirs(outdir, exist_ok=True)
 json.dump(rows, open(os.path.join(outdir, "bench.json"), "w"), indent=1)
 md = ["Median over rounds of each boot's median; best = the lowest sample; ratio = series/base.", "",
-      "| benchmark | vCPUs | meter | unit | base median | series median | ratio | base best | series best | ratio best |",
-      "|---|---|---|---|---|---|---|---|---|---|"]
+      "Isolation: off = no CPU isolated; housekeeping = CPUs isolated, the benchmark on a housekeeping CPU; "
+      "isolated = the benchmark on an isolated CPU (drain: the upper half of the vCPUs isolated); "
+      "allbut0 = every vCPU but CPU 0 isolated (drain only). For the drain, every vCPU but CPU 0 holds batches.", "",
+      "| benchmark | vCPUs | isolation | meter | unit | base median | series median | ratio | base best | series best | ratio best |",
+      "|---|---|---|---|---|---|---|---|---|---|---|"]
 for r in rows:
-    md.append(f"| {r['benchmark']} | {r['vcpus']} | {r['meter'].split(':')[0]} | {r['unit']} | {r['base']:.0f} | {r['series']:.0f} "
+    md.append(f"| {r['benchmark']} | {r['vcpus']} | {r['isolation']} | {r['meter'].split(':')[0]} | {r['unit']} | {r['base']:.0f} | {r['series']:.0f} "
               f"| {r['ratio']:.4f} | {r['base_best']} | {r['series_best']} | {r['ratio_best']:.4f} |")
 open(os.path.join(outdir, "bench.md"), "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 
-drain = [r for r in rows if r["benchmark"] == "drain"]
+drain = {(r["vcpus"], r["isolation"]): r for r in rows if r["benchmark"] == "drain"}
 if drain:
     data = os.path.join(outdir, "bench-drain.dat")
+    us = lambda v, m, k: f"{drain[(v, m)][k] / 1000:.1f}" if (v, m) in drain else "NaN"
     with open(data, "w") as f:
-        for r in sorted(drain, key=lambda r: r["vcpus"]):
-            f.write(f"{r['vcpus']} {r['base'] / 1000:.1f} {r['series'] / 1000:.1f}\n")
+        for v in sorted({v for v, _ in drain}):
+            f.write(f"{v} {us(v, 'isolated', 'base')} {us(v, 'isolated', 'series')} "
+                    f"{us(v, 'allbut0', 'base')} {us(v, 'allbut0', 'series')}\n")
     subprocess.run(["gnuplot", "-e", f"""
         set terminal png noenhanced size 720,420; set output '{os.path.join(outdir, "bench-drain.png")}';
         set title 'one lru_add_drain_all(), busy CPUs holding batched folios (median, TCG)';
         set xlabel 'vCPUs'; set ylabel 'guest us';
         set logscale x 2; set logscale y 10; set xrange [1.8:18]; set xtics (2,4,8,16); set key top left; set grid;
-        plot '{data}' using 1:2 with linespoints title 'base (work item per CPU)',
-             '{data}' using 1:3 with linespoints title 'series (remote drain)'"""], check=True)
+        plot '{data}' using 1:2 with linespoints title 'base, upper half isolated',
+             '{data}' using 1:3 with linespoints title 'series, upper half isolated (split)',
+             '{data}' using 1:4 with linespoints title 'base, all but CPU 0 isolated',
+             '{data}' using 1:5 with linespoints title 'series, all but CPU 0 isolated (serial)'"""], check=True)

@@ -4,7 +4,8 @@
 # Environment: SMP (4), MEM (2G), ISOLATED (2-3), SETUP (how ISOLATED is
 # isolated: domain = nohz_full= isolcpus=domain (the default), nohz =
 # nohz_full= alone, partition = nohz_full= and a cpuset v2 isolated
-# partition made by guest/init at run time), APPEND (extra command line),
+# partition made by guest/init at run time, none = no CPU isolated),
+# APPEND (extra command line),
 # TIMEOUT in seconds (900), ACCEL (kvm|tcg; default: probed once and
 # remembered in ACCEL_CACHE), ICOUNT=1 for instruction-counting time,
 # ARCH=arm64 for an arm64 kernel (qemu-system-aarch64 -M virt, always TCG).
@@ -29,7 +30,8 @@ case $SETUP in
 domain) ISOLATION="nohz_full=$ISOLATED isolcpus=domain,$ISOLATED rcu_nocbs=$ISOLATED" ;;
 nohz) ISOLATION="nohz_full=$ISOLATED rcu_nocbs=$ISOLATED" ;;
 partition) ISOLATION="nohz_full=$ISOLATED rcu_nocbs=$ISOLATED wb.partition=$ISOLATED" ;;
-*) echo "error: SETUP=$SETUP: one of domain, nohz, partition" >&2; exit 2 ;;
+none) ISOLATION= ;;
+*) echo "error: SETUP=$SETUP: one of domain, nohz, partition, none" >&2; exit 2 ;;
 esac
 console=ttyAMA0
 if [ "$ARCH" = x86_64 ]; then

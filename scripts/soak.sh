@@ -16,6 +16,7 @@ warnings=$(count 'WARNING:|BUG:|sleeping function called from invalid context|KA
 hung=$(count 'INFO: task .* blocked')
 drains=$(sed -n 's/^# soak .*drains=\([0-9]*\).*/\1/p' "$log")
 hotplugs=$(sed -n 's/^# soak .*hotplugs=\([0-9]*\).*/\1/p' "$log")
+flips=$(sed -n 's/^# soak .*flips=\([0-9]*\).*/\1/p' "$log")
 passed=false; [ $rc = 0 ] && passed=true
 mkdir -p "$OUT/report"
 python3 - "$OUT/report/soak.json" <<PY
@@ -26,7 +27,8 @@ rows = [r for r in rows if r["kernel"] != "$kernel"]
 rows.append({"kernel": "$kernel", "config": "$config", "duration_s": $seconds,
              "lockdep_reports": $lockdep, "warnings": $warnings, "hung_tasks": $hung,
              "drain_calls": ${drains:-0}, "cpu_hotplug_cycles": ${hotplugs:-0},
+             "isolated_partition_flips": ${flips:-0},
              "passed": "$passed" == "true"})
 json.dump(rows, open(path, "w"), indent=1)
 PY
-check "soak $kernel ${seconds}s: ${drains:-0} drains, ${hotplugs:-0} CPU hotplug cycles, no lockdep/WARN/hung task, nothing left isolated or mlocked" test "$passed" = true
+check "soak $kernel ${seconds}s: ${drains:-0} drains, ${hotplugs:-0} CPU hotplug cycles, ${flips:-0} flips of CPU 1 into an isolated partition and out, no lockdep/WARN/hung task, nothing left isolated or mlocked" test "$passed" = true
