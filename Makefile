@@ -77,8 +77,19 @@ arm64: tree
 backport:
 	@$(MAKE) -s --no-print-directory report BASE=6.12 KSRC= GATES=build SETUPS=domain STORM_SECONDS=0
 
+# The series under KASAN and KCSAN: the selftest and a 60 s soak on each
+# (make check-full).
+sanitizers: tree
+	@$(MAKE) -s --no-print-directory gates RESULTS=/dev/null >/dev/null
+	@RESULTS=$(RESULTS) scripts/sanitizers.sh $(TREE)
+
+# Every kernel patch compiles the files it touches under allmodconfig and
+# fixed-seed randconfigs (make check-full).
+build-coverage: tree
+	@RESULTS=$(RESULTS) scripts/build-coverage.sh $(TREE)
+
 # A/B benchmark of the non-debug config: fault paths under qemu -icount,
-# drain latency at 2 to 16 vCPUs (build/report/bench.*).
+# drain latency at 2 to 8 vCPUs (build/report/bench.*).
 bench: tree
 	@scripts/bench.sh $(TREE)
 
@@ -93,15 +104,18 @@ check: deps
 	$(STEP) "make soak" $(MAKE) -s --no-print-directory soak SOAK_SECONDS=120
 	$(STEP) "make arm64" $(MAKE) -s --no-print-directory arm64
 	$(STEP) "make backport" $(MAKE) -s --no-print-directory backport
+	$(if $(filter every,$(MATRIX)),$(STEP) "make sanitizers" $(MAKE) -s --no-print-directory sanitizers)
+	$(if $(filter every,$(MATRIX)),$(STEP) "make build-coverage" $(MAKE) -s --no-print-directory build-coverage)
 	$(STEP) "harness tests" tests/harness.sh
 	@scripts/summary.sh $(RESULTS)
 
 # make check with every kernel patch built for PREEMPT_RT, !SMP and arm64,
-# not only the whole series.
+# not only the whole series, the KASAN and KCSAN kernels and the
+# allmodconfig/randconfig builds.
 check-full:
 	@$(MAKE) -s --no-print-directory check MATRIX=every
 
 clean:
 	rm -rf build/obj build/kernels build/report build/check build/gates build/logs build/6.12
 
-.PHONY: all deps tree export gates report mutants matrix soak arm64 backport bench check check-full clean
+.PHONY: all deps tree export gates report mutants matrix soak arm64 backport sanitizers build-coverage bench check check-full clean
