@@ -83,6 +83,13 @@ sanitizers: tree
 	@$(MAKE) -s --no-print-directory gates RESULTS=/dev/null >/dev/null
 	@RESULTS=$(RESULTS) scripts/sanitizers.sh $(TREE)
 
+# The kernel's own mm selftests (run_vmtests.sh categories) on the base and
+# series test kernels: every test must give the same result on both
+# (make check-full).
+mm-selftests: tree
+	@$(MAKE) -s --no-print-directory gates RESULTS=/dev/null >/dev/null
+	@RESULTS=$(RESULTS) scripts/mm-selftests.sh $(TREE)
+
 # Every kernel patch compiles the files it touches under allmodconfig and
 # fixed-seed randconfigs (make check-full).
 build-coverage: tree
@@ -106,16 +113,17 @@ check: deps
 	$(STEP) "make backport" $(MAKE) -s --no-print-directory backport
 	$(if $(filter every,$(MATRIX)),$(STEP) "make sanitizers" $(MAKE) -s --no-print-directory sanitizers)
 	$(if $(filter every,$(MATRIX)),$(STEP) "make build-coverage" $(MAKE) -s --no-print-directory build-coverage)
+	$(if $(filter every,$(MATRIX)),$(STEP) "make mm-selftests" $(MAKE) -s --no-print-directory mm-selftests)
 	$(STEP) "harness tests" tests/harness.sh
 	@scripts/summary.sh $(RESULTS)
 
 # make check with every kernel patch built for PREEMPT_RT, !SMP and arm64,
-# not only the whole series, the KASAN and KCSAN kernels and the
-# allmodconfig/randconfig builds.
+# not only the whole series, the KASAN and KCSAN kernels, the
+# allmodconfig/randconfig builds and the kernel's mm selftests.
 check-full:
 	@$(MAKE) -s --no-print-directory check MATRIX=every
 
 clean:
-	rm -rf build/obj build/kernels build/report build/check build/gates build/logs build/6.12
+	rm -rf build/obj build/kernels build/report build/check build/gates build/logs build/6.12 build/mm-selftests
 
-.PHONY: all deps tree export gates report mutants matrix soak arm64 backport sanitizers build-coverage bench check check-full clean
+.PHONY: all deps tree export gates report mutants matrix soak arm64 backport sanitizers mm-selftests build-coverage bench check check-full clean

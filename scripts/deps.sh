@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(${WB_EXTRA_PKGS:-} build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
       python3 python3-ply python3-git ccache sparse coccinelle ocaml-nox qemu-system-x86 busybox-static
-      rt-tests stress-ng gnuplot-nox)
+      rt-tests rtla stress-ng gnuplot-nox libnuma-dev libcap-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -22,7 +22,7 @@ if ! gcc -O2 -Wall -o "$guest/lru_drain_isolation" "$src" 2>"$logs/selftest-buil
 	fail "selftest builds"; cat "$logs/selftest-build.log"; exit 1
 fi
 "$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" "$guest/lru_drain_isolation" \
-	/usr/bin/oslat /usr/bin/stress-ng || exit 1
+	/usr/bin/oslat /usr/bin/stress-ng /usr/bin/rtla || exit 1
 
 storm=$STORM_SECONDS
 for setup in $SETUPS; do

@@ -1,0 +1,118 @@
+#!/bin/bash
+# mm-selftests.sh [TREE] : the kernel's own mm selftests (run_vmtests.sh -t
+# of TREE's tools/testing/selftests/mm, branch lru-drain) on the test base
+# and series kernels. Each test's result (with its subtest counts) must be
+# the same on every boot, and the series must pass at least MIN_PASS tests.
+# Writes $OUT/report/mm-selftests.md.
+# Environment: CATEGORIES (space separated), RUNS (boots of each kernel, 1),
+# MIN_PASS, SETUP (nohz; see run-qemu.sh), TIMEOUT (per boot).
+set -uo pipefail
+top=$(realpath "$(dirname "$0")/..")
+. "$top/scripts/lib.sh"
+tree=$(realpath "${1:-$top/build/linux}")
+CATEGORIES=${CATEGORIES:-mmap madv_populate mlock migration compaction cow ksm gup_test mremap madv_guard process_madv vma_merge mkdirty rmap process_mrelease mdwe}
+RUNS=${RUNS:-1} MIN_PASS=${MIN_PASS:-10} TIMEOUT=${TIMEOUT:-600}
+# nohz_full= without isolcpus=domain: the tests' tasks still run on the
+# isolated CPUs and fill their batches, which the series then drains from
+# the calling CPU, so its new path runs under the tests.
+export SETUP=${SETUP:-nohz}
+work=$OUT/mm-selftests src=$OUT/mm-selftests/src bin=$OUT/mm-selftests/bin
+mm=tools/testing/selftests/mm
+mkdir -p "$work/logs" "$OUT/report"
+
+# The selftest sources come from the branch, the UAPI headers from an
+# O= build of the tree: nothing is written into the tree. Both are redone
+# when the branch moves (git archive's old mtimes would fool make).
+commit=$(git -C "$tree" rev-parse lru-drain) || exit 1
+if [ "$(cat "$work/commit" 2>/dev/null)" != "$commit" ]; then
+	rm -rf "$src" "$bin" "$work/commit"
+	mkdir -p "$src" "$bin"
+	git -C "$tree" archive lru-drain tools/include tools/arch mm/gup_test.h lib/test_hmm_uapi.h include/vdso \
+		tools/testing/selftests/{lib.mk,kselftest.h,kselftest_harness.h,kselftest,mm,pidfd,clone3,x86} |
+		tar -x -C "$src" || exit 1
+	nice -n 10 make -s -j2 -C "$tree" O="$work/hdr" headers >"$work/headers.log" 2>&1 ||
+		{ fail "mm selftests: UAPI headers (see $work/headers.log)"; exit 1; }
+	echo "$commit" >"$work/commit"
+fi
+
+# Only what the chosen categories run, as run_vmtests.sh names it.
+progs=$(for c in $CATEGORIES; do
+	sed -nE "s/.*CATEGORY=\"$c\" run_test (sudo -u nobody sh -c |bash )?\.\/([^ ]+).*/\2/p" "$src/$mm/run_vmtests.sh"
+done | sort -u)
+start=$SECONDS
+targets=$(for p in $progs; do [[ $p = *.sh ]] || echo "$bin/$p"; done)
+nice -n 10 make -k -j2 -C "$src/$mm" OUTPUT="$bin" KHDR_INCLUDES="-isystem $work/hdr/usr/include" \
+	$targets >"$work/build.log" 2>&1
+echo "mm selftests: built in $((SECONDS - start))s"
+cp "$src/$mm/run_vmtests.sh" "$bin/"
+for p in $progs; do
+	[[ $p = *.sh ]] && cp "$src/$mm/$p" "$bin/"
+	[ -x "$bin/$p" ] && continue
+	# A test the host cannot build (a -dev package missing) is a SKIP with
+	# the reason, not a FAIL of "No such file".
+	why=$(grep -m1 -E "^$p\.c:.*error" "$work/build.log" | sed 's/.*error: //')
+	echo "    not built: $p: $why"
+	printf '#!/bin/sh\necho "not built on the host: %s"\nexit 4\n' "${why:-see $work/build.log}" >"$bin/$p"
+	chmod +x "$bin/$p"
+done
+"$top/scripts/mkinitramfs.sh" "$work/initramfs.cpio" /bin/bash "$bin"/* || exit 1
+
+# One line "category|test|result" per test of a console log; the result is
+# PASS, FAIL exit=N or SKIP, and the test's kselftest totals when it has them.
+results() {
+	awk '
+	/^# # Totals:/ { t = $0; sub(/^# # Totals: /, "", t); gsub(/ (xfail|xpass|error):0/, "", t) }
+	/^# running / { t = "" }
+	function add(name, res) { n++; name_[n] = name; res_[n] = res (t == "" ? "" : " (" t ")"); t = "" }
+	/^ok [0-9]+ .* # SKIP$/ { s = $0; sub(/^ok [0-9]+ /, "", s); sub(/ # SKIP$/, "", s); add(s, "SKIP"); next }
+	/^ok [0-9]+ / { s = $0; sub(/^ok [0-9]+ /, "", s); add(s, "PASS"); next }
+	/^not ok [0-9]+ / { s = $0; sub(/^not ok [0-9]+ /, "", s); e = s; sub(/ # exit=.*/, "", s); sub(/.* # /, "", e); add(s, "FAIL " e); next }
+	/^# \[SKIP\] ./ { s = $0; sub(/^# \[SKIP\] (\.\/)?/, "", s); add(s, "SKIP"); next }
+	/^# SKIP \.\// { s = $0; sub(/^# SKIP \.\//, "", s); add(s, "SKIP (not run)"); next }
+	# run_vmtests.sh prints its one "# SKIP ./on-fault-limit" (no sudo)
+	# whatever the category
+	/^WB-MM-CATEGORY / {
+		for (i = 1; i <= n; i++)
+			if (res_[i] != "SKIP (not run)" || $2 == "mlock") print $2 "|" name_[i] "|" res_[i]
+		n = 0
+	}
+	' "$1"
+}
+
+boots=() ok=true
+for run in $(seq "$RUNS"); do
+	for k in base series; do
+		log=$work/logs/$k-$run.log
+		start=$SECONDS
+		TIMEOUT=$TIMEOUT APPEND="wb.arg=${CATEGORIES// /,}" "$top/scripts/run-qemu.sh" \
+			"$OUT/kernels/test-$k.bzImage" "$work/initramfs.cpio" mm-selftests "$log" >/dev/null 2>&1
+		[ $? -le 1 ] && [ "$(grep -c '^WB-MM-CATEGORY ' "$log")" = "$(wc -w <<<"$CATEGORIES")" ] || ok=false
+		echo "    $k run $run: $((SECONDS - start))s;" $(sed -nE 's/^WB-MM-CATEGORY (\S+) rc=\S+ seconds=(\S+)/\1 \2s/p' "$log" | paste -sd,)
+		results "$log" >"$work/logs/$k-$run.results"
+		boots+=("$k-$run")
+	done
+done
+check "mm selftests: ${#boots[@]} boots ($CATEGORIES) completed without a kernel report" $ok
+
+# A difference between two boots of one kernel is a flaky test, between
+# base and series it may be the series' doing: either way it is listed.
+diffs=$(for b in "${boots[@]:1}"; do
+	diff "$work/logs/${boots[0]}.results" "$work/logs/$b.results" | sed -nE "s/^< /${boots[0]}: /p; s/^> /$b: /p"
+done)
+check "mm selftests: every test gives the same result on base and series" test -z "$diffs"
+[ -n "$diffs" ] && sed 's/^/    /' <<<"$diffs"
+# A test that passed all its subtests by skipping them does not count.
+passed=$(grep '|PASS' "$work/logs/series-1.results" | grep -vc '(pass:0 ')
+check "mm selftests: series passes at least $MIN_PASS tests ($passed)" test "$passed" -ge "$MIN_PASS"
+
+{
+	echo "| test | $(printf '%s | ' "${boots[@]}")"
+	echo "|---|$(printf -- '---|%.0s' "${boots[@]}")"
+	for b in "${boots[@]}"; do cut -d'|' -f1,2 "$work/logs/$b.results"; done | awk '!seen[$0]++' | while IFS='|' read -r c t; do
+		row="| $c: $t |"
+		for b in "${boots[@]}"; do
+			row+=" $(awk -F'|' -v c="$c" -v t="$t" '$1 == c && $2 == t { print $3; exit }' "$work/logs/$b.results") |"
+		done
+		echo "$row"
+	done
+} >"$OUT/report/mm-selftests.md"
