@@ -19,8 +19,9 @@ gcc -O2 -Wall -o "$guest/lru_drain_isolation" "$tree/tools/testing/selftests/mm/
 
 failed=0
 miss() { fail "$@"; failed=1; }
-# A mutant's build must change the objects of the files it touches: a build
-# that kept the previous ones would boot the series (or the last mutant).
+# A mutant's build must change the objects of the files it touches, from
+# the series' and from the last build's: a build that kept them would boot
+# the series (or the last mutant).
 objsum() { sha256sum "$obj/${1%.c}.o" 2>/dev/null | cut -d' ' -f1; }
 sums() { for f in $files; do echo "$f $(objsum "$f")"; done; }
 build() { "$top/scripts/build-kernel.sh" "$wt" "$obj" $TEST_FRAGS; }
@@ -28,6 +29,11 @@ boot() { # log : boot the mutant with the selftest; print what catches it
 	"$top/scripts/run-qemu.sh" "$OUT/kernels/mutant-$name.bzImage" "$guest/initramfs.cpio" selftest "$1" >/dev/null 2>&1
 	grep -Em1 "$caught_by" "$1" | sed -E 's/^\[ *[0-9.]+\] //'
 }
+# The series' objects, which no mutant's may equal.
+git -C "$wt" checkout -q --detach lru-drain
+files=$(sed -n 's|^+++ b/\(.*\.c\)$|\1|p' "$top"/mutants/*.patch | sort -u)
+build >/dev/null || { fail "mutants: the series builds in $obj"; exit 1; }
+series=$(sums)
 for m in "$top"/mutants/*.patch; do
 	name=$(basename "$m" .patch) log=$logs/mutant-$name.log
 	caught_by=$(sed -n 's/^Caught-by: //p' "$m")
@@ -39,8 +45,14 @@ for m in "$top"/mutants/*.patch; do
 	before=$(sums)
 	image=$(build); built=$?
 	if [ $built = 0 ]; then
-		stale=$(join <(echo "$before" | sort) <(sums | sort) | awk '$2 == $3 { printf " %s", $1 }')
-		[ -z "$stale" ] || { miss "mutant $name: its build did not change the objects of$stale"; built=; }
+		after=$(sums | sort)
+		stale=$(join <(echo "$before" | sort) <(echo "$after") | awk '$2 == $3 { printf " %s", $1 }')
+		same=$(join <(echo "$series") <(echo "$after") | awk '$2 == $3 { printf " %s", $1 }')
+		if [ -n "$stale" ]; then
+			miss "mutant $name: its build did not change the objects of$stale"; built=
+		elif [ -n "$same" ]; then
+			miss "mutant $name: its objects of$same are the series'"; built=
+		fi
 	else
 		miss "mutant $name builds"; built=
 	fi
