@@ -84,8 +84,7 @@ sanitizers: tree
 	@RESULTS=$(RESULTS) scripts/sanitizers.sh $(TREE)
 
 # The kernel's own mm selftests (run_vmtests.sh categories) on the base and
-# series test kernels: every test must give the same result on both
-# (make check-full).
+# series test kernels: every test must give the same result on both.
 mm-selftests: tree
 	@$(MAKE) -s --no-print-directory gates RESULTS=/dev/null >/dev/null
 	@RESULTS=$(RESULTS) scripts/mm-selftests.sh $(TREE)
@@ -109,17 +108,17 @@ check: deps
 	$(STEP) "make mutants" $(MAKE) -s --no-print-directory mutants
 	$(STEP) "make matrix" $(MAKE) -s --no-print-directory matrix
 	$(STEP) "make soak" $(MAKE) -s --no-print-directory soak SOAK_SECONDS=120
+	$(STEP) "make mm-selftests" $(MAKE) -s --no-print-directory mm-selftests
 	$(STEP) "make arm64" $(MAKE) -s --no-print-directory arm64
 	$(STEP) "make backport" $(MAKE) -s --no-print-directory backport
 	$(if $(filter every,$(MATRIX)),$(STEP) "make sanitizers" $(MAKE) -s --no-print-directory sanitizers)
 	$(if $(filter every,$(MATRIX)),$(STEP) "make build-coverage" $(MAKE) -s --no-print-directory build-coverage)
-	$(if $(filter every,$(MATRIX)),$(STEP) "make mm-selftests" $(MAKE) -s --no-print-directory mm-selftests)
 	$(STEP) "harness tests" tests/harness.sh
 	@scripts/summary.sh $(RESULTS)
 
 # make check with every kernel patch built for PREEMPT_RT, !SMP and arm64,
 # not only the whole series, the KASAN and KCSAN kernels, the
-# allmodconfig/randconfig builds and the kernel's mm selftests.
+# allmodconfig/randconfig builds.
 check-full:
 	@$(MAKE) -s --no-print-directory check MATRIX=every
 
