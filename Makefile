@@ -53,11 +53,17 @@ mutants: tree
 	@RESULTS=$(RESULTS) scripts/mutants.sh $(TREE)
 
 # The series also builds for PREEMPT_RT and !SMP (every kernel patch with
-# MATRIX=every); the RT kernel boots and passes the selftest.
+# MATRIX=every); the RT kernel boots and passes the selftest. X86_RT=0 leaves
+# the x86 RT kernel out: make check does, as its arm64 kernels are RT.
+X86_RT ?= 1
 matrix: tree
+ifeq ($(X86_RT),1)
 	@RESULTS=$(RESULTS) MATRIX_BASE=1 scripts/matrix.sh $(TREE) rt $(TEST_CONFIG) config/rt.config
+endif
 	@RESULTS=$(RESULTS) MATRIX_OBJECTS=1 scripts/matrix.sh $(TREE) nosmp $(TEST_CONFIG) config/nosmp.config
+ifeq ($(X86_RT),1)
 	@RESULTS=$(RESULTS) scripts/boot-selftest.sh rt
+endif
 
 # Lockdep soak with CPU hotplug and a drain storm; SOAK_SECONDS=600 by default
 # here, 120 in make check.
@@ -66,11 +72,13 @@ soak: tree
 	@$(MAKE) -s --no-print-directory gates RESULTS=/dev/null >/dev/null
 	@RESULTS=$(RESULTS) scripts/soak.sh test-series debug $(SOAK_SECONDS)
 
-# The series on arm64: every kernel patch cross-built, base and series booted
-# under qemu-system-aarch64 (TCG), the selftest with its negative control.
+# The series on arm64 with PREEMPT_RT: every kernel patch cross-built, base
+# and series booted under qemu-system-aarch64 (TCG), the selftest with its
+# negative control. ARM64_RT=0: the same without RT.
+ARM64_RT ?= 1
 arm64: tree
 	@mkdir -p build/check
-	@RESULTS=$(RESULTS) scripts/arm64.sh $(TREE)
+	@RESULTS=$(RESULTS) ARM64_RT=$(ARM64_RT) scripts/arm64.sh $(TREE)
 
 # The 6.12 backport as make check runs it: it applies, every patch builds,
 # the selftest fails on its base and passes on it.
@@ -102,23 +110,34 @@ bench: tree
 # A step that stops early is a failure of its own; the summary always runs
 # and lists each step's time.
 STEP = @RESULTS=$(RESULTS) scripts/check-step.sh
+# The 6.12 tree is fetched and unpacked while make report fetches and unpacks
+# its own, which leaves a core idle; make backport waits for it.
+EVERY = $(filter every,$(MATRIX))
 check: deps
 	@rm -rf build/check && mkdir -p build/check
+ifeq ($(BASE),mainline)
+	@{ $(MAKE) -s --no-print-directory tree BASE=6.12 KSRC= >build/check/tree-6.12.log 2>&1; \
+	   echo $$? >build/check/tree-6.12.rc; } &
+endif
 	$(STEP) "make report" $(MAKE) -s --no-print-directory report
 	$(STEP) "make mutants" $(MAKE) -s --no-print-directory mutants
-	$(STEP) "make matrix" $(MAKE) -s --no-print-directory matrix
+	$(STEP) "make matrix$(if $(EVERY),, X86_RT=0)" $(MAKE) -s --no-print-directory matrix X86_RT=$(if $(EVERY),1,0)
 	$(STEP) "make soak" $(MAKE) -s --no-print-directory soak SOAK_SECONDS=120
 	$(STEP) "make mm-selftests" $(MAKE) -s --no-print-directory mm-selftests
 	$(STEP) "make arm64" $(MAKE) -s --no-print-directory arm64
+	$(if $(EVERY),$(STEP) "make arm64 ARM64_RT=0" $(MAKE) -s --no-print-directory arm64 ARM64_RT=0)
+ifeq ($(BASE),mainline)
+	@while [ ! -f build/check/tree-6.12.rc ]; do sleep 1; done
+endif
 	$(STEP) "make backport" $(MAKE) -s --no-print-directory backport
-	$(if $(filter every,$(MATRIX)),$(STEP) "make sanitizers" $(MAKE) -s --no-print-directory sanitizers)
-	$(if $(filter every,$(MATRIX)),$(STEP) "make build-coverage" $(MAKE) -s --no-print-directory build-coverage)
+	$(if $(EVERY),$(STEP) "make sanitizers" $(MAKE) -s --no-print-directory sanitizers)
+	$(if $(EVERY),$(STEP) "make build-coverage" $(MAKE) -s --no-print-directory build-coverage)
 	$(STEP) "harness tests" tests/harness.sh
 	@scripts/summary.sh $(RESULTS)
 
 # make check with every kernel patch built for PREEMPT_RT, !SMP and arm64,
-# not only the whole series, the KASAN and KCSAN kernels, the
-# allmodconfig/randconfig builds.
+# not only the whole series, the x86 RT kernel and arm64 without RT, the
+# KASAN and KCSAN kernels, the allmodconfig/randconfig builds.
 check-full:
 	@$(MAKE) -s --no-print-directory check MATRIX=every
 

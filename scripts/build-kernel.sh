@@ -50,15 +50,25 @@ fi
 
 # x86's boot image takes the compressed vmlinux in with an .incbin in
 # piggy.S, which holds little else than two lengths, and no dependency file
-# names what .incbin reads. In depend mode ccache then hands back the piggy.o
-# of an earlier build whose lengths were the same: an earlier kernel, under
-# a new bzImage (seen here: the series booted as a broken variant, and a
-# broken variant as the series). So only vmlinux is built with ccache.
+# names what .incbin reads. In depend mode ccache can then hand back the
+# piggy.o of an earlier build whose lengths were the same: an earlier kernel
+# under a new bzImage (seen here: the series booted as a broken variant, and
+# a broken variant as the series). So the image must carry the vmlinux just
+# built; when it does not, piggy.o is assembled again without ccache.
+carries_vmlinux() {
+	[ "$ARCH" = x86_64 ] || return 0
+	local piggy=$obj/arch/x86/boot/compressed/piggy
+	objcopy -O binary --only-section=.rodata..compressed "$piggy.o" "$piggy.payload" &&
+		cmp -s "$piggy.payload" "$obj/$(sed -n 's/^\.incbin "\(.*\)"$/\1/p' "$piggy.S")"
+}
 build() {
 	if [ -n "${TARGETS:-}" ]; then
 		kmake $TARGETS
 	else
-		kmake vmlinux && CCACHE_DISABLE=1 kmake "${image##*/}"
+		kmake "${image##*/}" && { carries_vmlinux || {
+			echo "piggy.o from ccache is stale: assembled again without it"
+			rm -f "$obj/arch/x86/boot/compressed/piggy.o"
+			CCACHE_DISABLE=1 kmake "${image##*/}"; }; }
 	fi
 }
 if ! build >"$log" 2>&1; then
@@ -68,14 +78,8 @@ if ! build >"$log" 2>&1; then
 	exit 1
 fi
 [ -n "${TARGETS:-}" ] && exit 0
-# ...and the image must carry the vmlinux just built.
-if [ "$ARCH" = x86_64 ]; then
-	piggy=$obj/arch/x86/boot/compressed/piggy
-	payload=$obj/$(sed -n 's/^\.incbin "\(.*\)"$/\1/p' "$piggy.S")
-	objcopy -O binary --only-section=.rodata..compressed "$piggy.o" "$piggy.payload"
-	if ! cmp -s "$piggy.payload" "$payload"; then
-		echo "error: $obj/$image does not carry the vmlinux just built ($payload)" >&2
-		exit 1
-	fi
+if ! carries_vmlinux; then
+	echo "error: $obj/$image does not carry the vmlinux just built" >&2
+	exit 1
 fi
 echo "$obj/$image"
