@@ -26,12 +26,14 @@ all: report
 deps:
 	@scripts/deps.sh
 
-# (Re)create the lru-drain branch of the tree from the queue.
+# (Re)create the lru-drain branch of the tree from the queue. One make at a
+# time per tree (make check makes the 6.12 tree in the background).
 tree: | deps
+	@mkdir -p build
 ifeq ($(KSRC),)
-	@scripts/get-base.sh bases/$(BASE) $(TREE)
+	@flock $(TREE).lock scripts/get-base.sh bases/$(BASE) $(TREE)
 endif
-	@scripts/tree.sh $(TREE) $(KSRC)
+	@flock $(TREE).lock scripts/tree.sh $(TREE) $(KSRC)
 
 # Write the tree's lru-drain branch back to the queue.
 export:
@@ -117,17 +119,20 @@ check: deps
 	@rm -rf build/check && mkdir -p build/check
 ifeq ($(BASE),mainline)
 	@{ $(MAKE) -s --no-print-directory tree BASE=6.12 KSRC= >build/check/tree-6.12.log 2>&1; \
-	   echo $$? >build/check/tree-6.12.rc; } &
+	   echo $$? >build/check/tree-6.12.rc; } & echo $$! >build/check/tree-6.12.pid
 endif
 	$(STEP) "make report" $(MAKE) -s --no-print-directory report
 	$(STEP) "make mutants" $(MAKE) -s --no-print-directory mutants
 	$(STEP) "make matrix$(if $(EVERY),, X86_RT=0)" $(MAKE) -s --no-print-directory matrix X86_RT=$(if $(EVERY),1,0)
 	$(STEP) "make soak" $(MAKE) -s --no-print-directory soak SOAK_SECONDS=120
 	$(STEP) "make mm-selftests" $(MAKE) -s --no-print-directory mm-selftests
-	$(STEP) "make arm64" $(MAKE) -s --no-print-directory arm64
+	$(STEP) "make arm64" $(MAKE) -s --no-print-directory arm64 ARM64_RT=1
 	$(if $(EVERY),$(STEP) "make arm64 ARM64_RT=0" $(MAKE) -s --no-print-directory arm64 ARM64_RT=0)
 ifeq ($(BASE),mainline)
-	@while [ ! -f build/check/tree-6.12.rc ]; do sleep 1; done
+	@while [ ! -f build/check/tree-6.12.rc ] && kill -0 $$(cat build/check/tree-6.12.pid) 2>/dev/null; do sleep 1; done; \
+	[ "$$(cat build/check/tree-6.12.rc 2>/dev/null)" = 0 ] || { \
+	echo "note: the 6.12 tree made in the background failed (build/check/tree-6.12.log); make backport tries again"; \
+	tail -n 5 build/check/tree-6.12.log; }
 endif
 	$(STEP) "make backport" $(MAKE) -s --no-print-directory backport
 	$(if $(EVERY),$(STEP) "make sanitizers" $(MAKE) -s --no-print-directory sanitizers)

@@ -37,15 +37,14 @@ check "arm64: selftest cross-builds (static)" \
 BUSYBOX=$guest/busybox "$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" \
 	"$guest/lru_drain_isolation" || exit 1
 
-# As on x86 (scripts/boot-selftest.sh), 7.3-rc7-RT with lockdep hangs in SMP
-# bring-up under TCG, before its console prints a line, when the test's trace
-# events are enabled on its command line: the RT kernels boot without them and
-# the selftest enables them through tracefs.
-name=arm64-rt frags="$TEST_FRAGS $top/config/arm64.config $top/config/rt.config"
-export EVENTS=
-if [ "${ARM64_RT:-1}" = 0 ]; then
-	name=arm64 frags="$TEST_FRAGS $top/config/arm64.config"
-	unset EVENTS
+# With the test's trace events on its command line, 7.3-rc7-RT with lockdep
+# printed nothing in 900 s here, base and series alike (x86 RT hangs in SMP
+# bring-up with them, see scripts/boot-selftest.sh); without them both boot,
+# and the selftest enables the events through tracefs.
+name=arm64 frags="$TEST_FRAGS $top/config/arm64.config"
+if [ "${ARM64_RT:-1}" != 0 ]; then
+	name=arm64-rt frags="$frags $top/config/rt.config"
+	export EVENTS=
 fi
 ARCH=arm64 MATRIX_BASE=1 "$top/scripts/matrix.sh" "$tree" $name $frags || exit 1
 

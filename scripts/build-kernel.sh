@@ -66,12 +66,12 @@ build() {
 		kmake $TARGETS
 	else
 		kmake "${image##*/}" && { carries_vmlinux || {
-			echo "piggy.o from ccache is stale: assembled again without it"
+			echo "note: piggy.o from ccache carried another vmlinux: assembled again without ccache" | tee /dev/fd/3
 			rm -f "$obj/arch/x86/boot/compressed/piggy.o"
 			CCACHE_DISABLE=1 kmake "${image##*/}"; }; }
 	fi
 }
-if ! build >"$log" 2>&1; then
+if ! build 3>&2 >"$log" 2>&1; then
 	echo "error: kernel build failed in $obj; compiler said:" >&2
 	grep -E 'error|Error' "$log" | head -20 >&2
 	echo "(full log: $log)" >&2
@@ -79,7 +79,7 @@ if ! build >"$log" 2>&1; then
 fi
 [ -n "${TARGETS:-}" ] && exit 0
 if ! carries_vmlinux; then
-	echo "error: $obj/$image does not carry the vmlinux just built" >&2
+	echo "error: $obj/$image does not carry the vmlinux just built ($obj/arch/x86/boot/compressed/piggy.S names it)" >&2
 	exit 1
 fi
 echo "$obj/$image"
