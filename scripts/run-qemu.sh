@@ -50,6 +50,9 @@ boot() { # accel timeout log run
 	arm64-*) qemu=qemu-system-aarch64 opts="-M virt -accel tcg,thread=multi -cpu cortex-a57" ;;
 	esac
 	[ "${ICOUNT:-0}" = 1 ] && opts="-accel tcg -cpu max -icount shift=0,sleep=off"
+	# The x86 kernels have no ACPI: qboot's MP table lists every CPU,
+	# SeaBIOS's only the boot CPU.
+	[ "$ARCH" = x86_64 ] && opts="$opts -bios qboot.rom"
 	# -nic none: the guests need no network, and the default NIC's option
 	# ROM costs every x86 boot about 0.7 s of firmware
 	$qemu $opts -smp "$SMP" -m "$MEM" -nographic -monitor none -nic none \
