@@ -150,7 +150,9 @@ for setup in setups:
         say(bool(series) and not failed,
             f"{m}: selftest passes on the series ({sum(v == 'ok' for v in series.values())} ok, "
             f"{sum(v == 'skip' for v in series.values())} skipped"
-            + (f"; not ok: {'; '.join(failed)}; see {logdir}/isolation-{setup}-series.log" if failed else "") + ")")
+            + (f"; not ok: {'; '.join(failed)}; see {logdir}/isolation-{setup}-series.log" if failed else "")
+            + "".join(f"; boot {n} failed: {logdir}/isolation-{setup}-series.{n}.log" for n in (1, 2)
+                      if os.path.exists(f"{logdir}/isolation-{setup}-series.{n}.log")) + ")")
         triggers = triggers_of(setup, mode)
         say(len(triggers) == 5, f"{m}: all 5 triggers ran ({', '.join(triggers) or 'none'})")
         for t in triggers:

@@ -24,12 +24,35 @@ fi
 "$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" "$guest/lru_drain_isolation" \
 	/usr/bin/oslat /usr/bin/stress-ng /usr/bin/rtla || exit 1
 
+boot() { # setup kernel storm
+	SETUP=$1 APPEND="wb.arg=$3" "$top/scripts/run-qemu.sh" "$OUT/kernels/test-$2.bzImage" \
+		"$guest/initramfs.cpio" isolation "$logs/isolation-$1-$2.log"
+}
 storm=$STORM_SECONDS
 for setup in $SETUPS; do
 	for k in base series; do
-		SETUP=$setup APPEND="wb.arg=$storm" "$top/scripts/run-qemu.sh" "$OUT/kernels/test-$k.bzImage" \
-			"$guest/initramfs.cpio" isolation "$logs/isolation-$setup-$k.log"
+		boot $setup $k $storm
 		rc=$?
+		# Two things that are not the LRU drain reach an isolated CPU now
+		# and then, on the base as with the series: an expedited RCU grace
+		# period IPIs it when it is in the kernel (rcu_exp_handler), and on
+		# 6.12 the fair server's timer kicks it (dl_task_timer; inside a
+		# trigger's window in 3 of 12 boots of 6.12's domain set-up here
+		# with qboot, in 1 of 5 with SeaBIOS and ACPI). So a series that failed the
+		# selftest boots up to twice more, each failed boot's failures
+		# listed and its log kept (.1.log, .2.log). A panic, hang or kernel
+		# report gets no further boot, nor does a mutant (mutants.sh boots
+		# its own).
+		rm -f "$logs/isolation-$setup-$k".[12].log
+		for again in 1 2; do
+			[ $k = series ] && [ $rc = 1 ] || break
+			failed=$logs/isolation-$setup-series.$again.log
+			mv "$logs/isolation-$setup-series.log" "$failed"
+			echo "note: the series failed $(grep -c '^not ok' "$failed") checks in boot $again ($setup), booting again; $failed:"
+			grep -E '^not ok|IPI from|csd from' "$failed" | sed 's/^/    /'
+			boot $setup $k $storm
+			rc=$?
+		done
 		# rc 1 only means the selftest failed, which the base must do
 		if [ $rc -le 1 ]; then pass "boot $k test kernel ($setup): no panic, hang, lockdep or WARN report"
 		else fail "boot $k test kernel ($setup): no panic, hang, lockdep or WARN report"; fi
