@@ -45,14 +45,16 @@ if [ "$ARCH" = x86_64 ]; then
 	# the guest then runs on jiffies (4 ms steps, no high-resolution
 	# timers; seen in 7 of the 11 TCG boots of one make bench). Under TCG
 	# and KVM the guest's TSC is the host's, so tell it the rate, measured
-	# once per machine. Under -icount its TSC counts instructions, and
+	# once per build directory. Under -icount its TSC counts instructions, and
 	# calibration works there.
 	khz_file=$(dirname "$ACCEL_CACHE")/tsc-khz
 	if [ "${ICOUNT:-0}" != 1 ] && [ "$(uname -m)" = x86_64 ] &&
 	   grep -qw constant_tsc /proc/cpuinfo && grep -qw nonstop_tsc /proc/cpuinfo; then
 		[ -s "$khz_file" ] || { gcc -O2 -o "$khz_file.$$" "$(dirname "$0")/tsc-khz.c" &&
-			"$khz_file.$$" >"$khz_file.$$.out" && mv "$khz_file.$$.out" "$khz_file"; rm -f "$khz_file.$$"; }
-		[ -s "$khz_file" ] && ISOLATION="$ISOLATION tsc_early_khz=$(cat "$khz_file")"
+			"$khz_file.$$" >"$khz_file.$$.out" && mv "$khz_file.$$.out" "$khz_file"
+			rm -f "$khz_file.$$" "$khz_file.$$.out"; }
+		khz=$(cat "$khz_file" 2>/dev/null)
+		[[ $khz =~ ^[1-9][0-9]*$ ]] && ISOLATION="$ISOLATION tsc_early_khz=$khz"
 	fi
 fi
 
