@@ -104,10 +104,15 @@ mm-selftests: tree
 build-coverage: tree
 	@RESULTS=$(RESULTS) scripts/build-coverage.sh $(TREE)
 
-# A/B benchmark of the non-debug config: fault paths under qemu -icount,
-# drain latency at 2 to 8 vCPUs (build/report/bench.*).
-bench: tree
+# A/B benchmark: the batch paths timed in UML kernels on the host CPU, base,
+# v7's keyed design and this series (build/report/bench-uml.*), then the
+# non-debug config under qemu -icount and the drain at 2 to 8 vCPUs
+# (build/report/bench.*).
+bench: bench-uml
 	@scripts/bench.sh $(TREE)
+
+bench-uml: tree
+	@scripts/uml-bench.sh $(TREE)
 
 # A step that stops early is a failure of its own; the summary always runs
 # and lists each step's time.
@@ -149,4 +154,4 @@ check-full:
 clean:
 	rm -rf build/obj build/kernels build/report build/check build/gates build/logs build/6.12 build/mm-selftests
 
-.PHONY: all deps tree export gates report mutants matrix soak arm64 backport sanitizers mm-selftests build-coverage bench check check-full clean
+.PHONY: all deps tree export gates report mutants matrix soak arm64 backport sanitizers mm-selftests build-coverage bench bench-uml check check-full clean

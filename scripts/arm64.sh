@@ -31,9 +31,8 @@ if [ ! -x "$guest/busybox" ]; then
 		cp "$apt/root/bin/busybox" "$guest/busybox" || exit 1
 fi
 
-src=$tree/tools/testing/selftests/mm/lru_drain_isolation.c
-check "arm64: selftest cross-builds (static)" \
-	aarch64-linux-gnu-gcc -static -O2 -Wall -o "$guest/lru_drain_isolation" "$src" || exit 1
+check "arm64: selftest and drain checker cross-build (static)" \
+	build_guest_tests "$tree" "$guest" aarch64-linux-gnu-gcc || exit 1
 BUSYBOX=$guest/busybox "$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" \
 	"$guest/lru_drain_isolation" || exit 1
 

@@ -33,6 +33,10 @@ rm -f "$RESULTS" "$kernels/test.key" "$kernels"/test-{base,series}.bzImage
 chk=$obj-check cc=gcc
 command -v ccache >/dev/null && cc="ccache gcc" && export CCACHE_BASEDIR=${tree%/*} CCACHE_DEPEND=1
 kmake() { make -s -C "$wt" O="$chk" ARCH=x86_64 CC="$cc" "$@" 2>&1; }
+# A sparse the kernel accepts: with one it rejects, C=2 checks nothing.
+if [ "$GATES" != build ]; then
+	SPARSE=$("$top/scripts/sparse.sh") || { fail "gate sparse: a sparse that knows __typeof_unqual__"; exit 1; }
+fi
 # Reports of one kind on one file, without line numbers, so that moved code
 # does not count as new. Cached by the file's blob: unchanged files are free.
 cache_of() { # kind file [rev]
@@ -52,7 +56,7 @@ reports() { # kind file [rev] : w1 and sparse of the checked out file only
 		local o; o=$(object_of "$wt" "$f")
 		case $kind in
 		w1) touch "$wt/$f"; kmake W=1 "$o" | keep "$cache" ;;
-		sparse) kmake C=2 "$o" | keep "$cache" ;;
+		sparse) kmake C=2 CHECK="$SPARSE" "$o" | keep "$cache" ;;
 		cocci) cocci "$rev:$f" ;;
 		esac
 	fi
@@ -113,6 +117,8 @@ build() { # rev name
 check "gate build   base" build "$base" base
 cp "$obj/arch/x86/boot/bzImage" "$kernels/test-base.bzImage" 2>/dev/null
 [ "$GATES" = build ] && files=()
+sparse_runs() { ! kmake C=2 CHECK="$SPARSE" "$(object_of "$wt" "$1")" | grep -q "not available or not up to date"; }
+[ ${#files[@]} -gt 0 ] && check "gate sparse runs (the kernel accepts this sparse)" sparse_runs "${files[0]}"
 for f in "${files[@]}"; do
 	for kind in w1 sparse; do reports $kind "$f" >"$out/base.$kind.${f//\//_}"; done
 done

@@ -23,7 +23,7 @@ SETUP_PROOF = {
     "nohz": r"^WB-BEGIN .* isolated= nohz_full=2-3$",
     "partition": r"^partition 2-3: isolated, cpuset.cpus.isolated=2-3$",
 }
-rows, checks, storms, in_effect, modes = [], {}, {}, {}, {}
+rows, checks, storms, in_effect, modes, kselftest = [], {}, {}, {}, {}, {}
 
 def say(ok, what):
     line = ("PASS " if ok else "FAIL ") + tag + what
@@ -36,6 +36,10 @@ for setup in setups:
         path = os.path.join(logdir, f"isolation-{setup}-{kernel}.log")
         text = open(path, errors="replace").read() if os.path.exists(path) else ""
         in_effect[setup, kernel] = bool(re.search(SETUP_PROOF.get(setup, "^WB-BEGIN"), text, re.M))
+        # the series' kselftest, run once after the checker (guest/wb-isolation)
+        m = re.search(r"^kselftest-rc=(\d+)", text, re.M)
+        kselftest[setup, kernel] = (int(m.group(1)) if m else None,
+                                    re.findall(r"^kselftest: ((?:not )?ok \d+ .*)$", text, re.M))
         # one run of the selftest per TAP header, each with MGLRU off or on
         for run in re.split(r"^TAP version \d+$", text, flags=re.M)[1:]:
             m = re.search(r"^# isolated CPU .*, MGLRU (on|off)$", run, re.M)
@@ -166,6 +170,17 @@ for setup in setups:
         say(base.get(pcp) == "ok" and series.get(pcp) == "ok",
             f"{m}: isolated CPU's pcp lists drained by cma_alloc on base and series "
             "(drain_all_pages() is remote since v6.0)")
+    # The series' own kselftest: passes on the series, fails on the base
+    # with a "no drain work" check (its negative control).
+    (src, sres), (brc, bres) = kselftest.get((setup, "series"), (None, [])), kselftest.get((setup, "base"), (None, []))
+    sok = [r for r in sres if r.startswith("ok ") and "# SKIP" not in r]
+    say(src == 0 and any("no drain work" in r for r in sok) and any("were drained" in r for r in sok),
+        f"{setup}: kselftest lru_drain_isolation passes on the series (exit {src}; {len(sok)} ok, "
+        f"{sum('# SKIP' in r for r in sres)} skipped, {sum(r.startswith('not ok') for r in sres)} not ok)")
+    bfail = [r for r in bres if r.startswith("not ok") and "no drain work" in r]
+    say(brc not in (None, 0) and bfail,
+        f"{setup}: negative control: kselftest lru_drain_isolation fails on the base "
+        f"(exit {brc}; {'; '.join(bfail) or 'no no-drain-work failure'})")
     # Which batch types the runs filled and proved batched before a trigger.
     filled = sorted({b for r in rows if r["setup"] == setup and r["kernel"] == "series"
                      and r["trigger"] != "storm" and r["batched_before"] for b in r["batches"]})

@@ -13,15 +13,16 @@ SETUPS=${SETUPS:-domain nohz partition}
 export STORM_SECONDS=${STORM_SECONDS:-10}
 mkdir -p "$guest" "$logs" "$report"
 
-# The selftest comes from the series; the same binary runs on the base,
-# where it must fail: that is the negative control.
+# The kselftest comes from the series, the drain checker (the tables) from
+# guest/; the same binaries run on the base, where both must fail: that is
+# the negative control.
 if [ ! -f "$src" ]; then
 	fail "selftest source in the series ($src)"; exit 1
 fi
-if ! gcc -O2 -Wall -o "$guest/lru_drain_isolation" "$src" 2>"$logs/selftest-build.log"; then
-	fail "selftest builds"; cat "$logs/selftest-build.log"; exit 1
+if ! build_guest_tests "$tree" "$guest" 2>"$logs/selftest-build.log"; then
+	fail "selftest and drain checker build"; cat "$logs/selftest-build.log"; exit 1
 fi
-"$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" "$guest/lru_drain_isolation" \
+"$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" "$guest/lru_drain_isolation" "$guest/lru_drain_selftest" \
 	/usr/bin/oslat /usr/bin/stress-ng /usr/bin/rtla || exit 1
 
 boot() { # setup kernel storm

@@ -19,6 +19,16 @@ check() { # name command... : pass if the command succeeds; its status
 	local name=$1; shift
 	if "$@"; then pass "$name"; else fail "$name"; return 1; fi
 }
+# The guest's tests, built against TREE's kselftest.h into DIR: the
+# workbench's drain checker guest/lru_drain_checks.c as lru_drain_isolation
+# (the tables, the mutants, the storm) and the series' own kselftest as
+# lru_drain_selftest. CC (gcc) may name a cross compiler: static then.
+build_guest_tests() { # tree dir [cc]
+	local cc=${3:-gcc} flags=(-O2 -Wall -I "$1/tools/testing/selftests/mm")
+	[ "$cc" = gcc ] || flags+=(-static)
+	"$cc" "${flags[@]}" -o "$2/lru_drain_isolation" "$top/guest/lru_drain_checks.c" &&
+		"$cc" "${flags[@]}" -o "$2/lru_drain_selftest" "$1/tools/testing/selftests/mm/lru_drain_isolation.c"
+}
 # The object kbuild compiles FILE (a .c file of TREE) into: its own, or that
 # of the file that #includes it (kernel/sched/build_utility.c includes
 # isolation.c).

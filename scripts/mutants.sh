@@ -13,7 +13,7 @@ if [ "$BASE" != mainline ]; then
 	echo "error: mutants/ is written for the mainline queue, not BASE=$BASE" >&2; exit 1
 fi
 mkdir -p "$guest" "$logs"
-gcc -O2 -Wall -o "$guest/lru_drain_isolation" "$tree/tools/testing/selftests/mm/lru_drain_isolation.c" &&
+build_guest_tests "$tree" "$guest" &&
 	"$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" "$guest/lru_drain_isolation" ||
 	{ fail "mutants: selftest guest builds"; exit 1; }
 
@@ -37,6 +37,7 @@ series=$(sums)
 for m in "$top"/mutants/*.patch; do
 	name=$(basename "$m" .patch) log=$logs/mutant-$name.log
 	caught_by=$(sed -n 's/^Caught-by: //p' "$m")
+	[ -n "$caught_by" ] || { miss "mutant $name names what must catch it (Caught-by:)"; continue; }
 	git -C "$wt" checkout -q --detach lru-drain
 	if ! git -C "$wt" apply "$m" 2>"$log"; then
 		miss "mutant $name applies to the series ($log)"; continue

@@ -21,8 +21,10 @@ mkdir -p "$(dirname "$log")"
 
 # Enable the trace events the tests read at boot: enabling them later patches
 # kernel text while the guest runs, and multi-threaded TCG has been seen to
-# execute a stale int3 from such a patch. EVENTS= boots without them.
-EVENTS=${EVENTS-trace_event=workqueue:workqueue_queue_work,workqueue:workqueue_execute_start,sched:sched_switch,ipi:ipi_send_cpu,ipi:ipi_send_cpumask,csd:csd_queue_cpu}
+# execute a stale int3 from such a patch. EVENTS= boots without them. The
+# series' kselftest uses its tracefs instance if it exists: made at boot
+# (trace_instance=), its probe too is in place before the test runs.
+EVENTS=${EVENTS-trace_event=workqueue:workqueue_queue_work,workqueue:workqueue_execute_start,sched:sched_switch,ipi:ipi_send_cpu,ipi:ipi_send_cpumask,csd:csd_queue_cpu trace_instance=lru_drain_isolation,workqueue:workqueue_queue_work}
 
 case $SETUP in
 # isolcpus=domain, not nohz,domain: 7.3-rc7 rejects isolcpus=nohz next to

@@ -26,6 +26,7 @@ fake_kernel() { # dir : a tiny git tree that looks like a kernel
 	printf 'VERSION = 7\nPATCHLEVEL = 3\n' >"$1/Makefile"
 	echo '/* not the real one */' >"$1/mm/swap.c"
 	seq 1 1000 >"$1/mm/folio.c"
+	mkdir -p "$1/fs" && seq 1 1000 >"$1/fs/buffer.c"
 	git -C "$1" init -q && git -C "$1" add -A &&
 		git -C "$1" -c user.name=t -c user.email=t@t commit -q -m base
 }
@@ -49,7 +50,7 @@ head=$(git -C "$tmp/other" rev-parse HEAD)
 branch=$(git -C "$tmp/other" symbolic-ref --short HEAD)
 expect_error "series that does not apply names the patch" "Patch failed at 0001" \
 	scripts/tree.sh "$tmp/t4" "$tmp/other"
-expect_error "series that does not apply names the hunk" "mm/folio.c: Hunk #1 FAILED" \
+expect_error "series that does not apply names the hunk" "fs/buffer.c: Hunk #1 FAILED" \
 	scripts/tree.sh "$tmp/t4" "$tmp/other"
 check "harness: the KSRC checkout is untouched after a failed apply" \
 	test "$(git -C "$tmp/other" rev-parse HEAD)" = "$head" -a \
