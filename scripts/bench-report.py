@@ -35,7 +35,11 @@ for bench, vcpus, mode in sorted({k[:3] for k in samples}, key=lambda k: (k[0] =
                  "ratio_best": round(best(b) / best(a), 4), "rounds": min(len(a), len(b))})
 
 os.makedirs(outdir, exist_ok=True)
-json.dump(rows, open(os.path.join(outdir, "bench.json"), "w"), indent=1)
+# The UML rows of the same make bench (scripts/uml-bench.sh), beside these.
+uml = os.path.join(outdir, "bench-uml")
+uml_json = json.load(open(uml + ".json")) if os.path.exists(uml + ".json") else None
+json.dump({"qemu": rows, "uml": uml_json} if uml_json else rows,
+          open(os.path.join(outdir, "bench.json"), "w"), indent=1)
 md = ["Median over rounds of each boot's median; best = the lowest sample; ratio = series/base.", "",
       "Isolation: off = no CPU isolated; housekeeping = CPUs isolated, the benchmark on a housekeeping CPU; "
       "isolated = the benchmark on an isolated CPU (drain: the upper half of the vCPUs isolated); "
@@ -45,6 +49,8 @@ md = ["Median over rounds of each boot's median; best = the lowest sample; ratio
 for r in rows:
     md.append(f"| {r['benchmark']} | {r['vcpus']} | {r['isolation']} | {r['meter'].split(':')[0]} | {r['unit']} | {r['base']:.0f} | {r['series']:.0f} "
               f"| {r['ratio']:.4f} | {r['base_best']} | {r['series_best']} | {r['ratio_best']:.4f} |")
+if uml_json:
+    md = open(uml + ".md").read().splitlines() + ["", "# Under QEMU (-icount, TCG)", ""] + md
 open(os.path.join(outdir, "bench.md"), "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install the Debian packages the workbench needs (root, Debian bookworm).
 set -euo pipefail
-pkgs=(${WB_EXTRA_PKGS:-} build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
+pkgs=(${WB_EXTRA_PKGS:-} git build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
       python3 python3-ply python3-git ccache sparse coccinelle ocaml-nox qemu-system-x86 busybox-static
       rt-tests rtla stress-ng gnuplot-nox libnuma-dev libcap-dev)
 missing=()
