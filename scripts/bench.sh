@@ -15,16 +15,16 @@ top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
 tree=$(realpath "$1")
 wt=$tree-wt obj=$OUT/obj/bench logs=$OUT/logs/bench guest=$OUT/guest
-ROUNDS=${ROUNDS:-2}
+WB_ROUNDS=${WB_ROUNDS:-2}
 mkdir -p "$logs" "$guest" "$OUT/kernels"
-rm -f "$logs"/*.log*	# a report of this run only
+rm -f "$logs"/*.log* "$OUT/report"/bench.{md,json}	# a report of this run only
 base=$(cat "$tree.base")
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
 
 for k in base series; do
 	rev=$base; [ $k = series ] && rev=$(git -C "$tree" rev-parse lru-drain)
 	git -C "$wt" checkout -q --detach "$rev"
-	"$top/scripts/build-kernel.sh" "$wt" "$obj" "$top/config/base.config" "$top/config/$BASE.config" "$top/config/bench.config" >/dev/null
+	"$top/scripts/build-kernel.sh" "$wt" "$obj" "$top/config/base.config" "$top/config/$WB_BASE.config" "$top/config/bench.config" >/dev/null
 	cp "$obj/arch/x86/boot/bzImage" "$OUT/kernels/bench-$k.bzImage"
 	cp "$obj/vmlinux" "$OUT/kernels/bench-$k.vmlinux"
 done
@@ -37,7 +37,7 @@ isolated() { # smp mode
 }
 run() { # kernel smp icount mode benchmarks
 	# without -icount the guest runs on KVM where a boot probe found it works
-	local meter setup=domain; meter=$(cat "$ACCEL_CACHE" 2>/dev/null || echo tcg)
+	local meter setup=domain; meter=$(cat "$WB_ACCEL_CACHE" 2>/dev/null || echo tcg)
 	[ "$3" = 1 ] && meter=icount
 	[ "$4" = off ] && setup=none
 	local log=$logs/$1-r$r-smp$2-$4-$meter.log
@@ -45,12 +45,12 @@ run() { # kernel smp icount mode benchmarks
 	# patch (the bench config has JUMP_LABEL, as distributions do): such a
 	# boot is kept as .int3 and run once more.
 	for try in 1 2; do
-		EVENTS= ICOUNT=$3 SMP=$2 ISOLATED=$(isolated "$2" "$4") SETUP=$setup APPEND="wb.arg=$5" TIMEOUT=900 \
+		WB_EVENTS= WB_ICOUNT=$3 WB_SMP=$2 WB_ISOLATED=$(isolated "$2" "$4") WB_SETUP=$setup WB_APPEND="wb.arg=$5" WB_TIMEOUT=900 \
 			"$top/scripts/run-qemu.sh" "$OUT/kernels/bench-$1.bzImage" \
 			"$guest/bench.cpio" bench "$log" && return
 		[ $try = 1 ] && grep -q '^Oops: int3' "$log" && [ "$meter" != icount ] || return 1
 		mv "$log" "$log.int3"
-		echo "bench: $(basename "$log"): int3 oops under multi-threaded TCG, booting once more" >&2
+		note "bench: $(basename "$log"): int3 oops under multi-threaded TCG, booted once more ($log.int3)"
 	done
 }
 # The fault paths run on one CPU: instruction counts (icount) suit them. The
@@ -62,7 +62,7 @@ run() { # kernel smp icount mode benchmarks
 # stale int3 from a boot-time text patch on nearly every boot, and one host
 # thread for all vCPUs (thread=single) makes drains of 0.8 s that are the
 # emulator's round robin, with hrtimer_forward() warnings from its time skew.
-for r in $(seq "$ROUNDS"); do
+for r in $(seq "$WB_ROUNDS"); do
 	for k in base series; do
 		faults=fault_anon,fault_file,fault_mlock,madvise
 		run $k 4 1 off "cpu=0,$faults"
@@ -75,6 +75,7 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 python3 "$top/scripts/bench-report.py" "$logs" "$OUT/report"
+check "bench: base and series measured in one run ($OUT/report/bench.md)" test -s "$OUT/report/bench.md"
 # The batch fast paths by construction: each function's disassembly in both
 # kernels (addresses and symbol offsets masked), the lock-prefixed
 # instructions and the spinlock calls counted, and the series' lines that

@@ -2,7 +2,7 @@
 # build-coverage.sh TREE : what the 0-day bot would build. Every patch that
 # changes a kernel C file must compile the objects of the C files it touches
 # under x86_64 allmodconfig and under fixed-seed randconfigs (KCONFIG_SEED in
-# RANDCONFIG_SEEDS), without a warning that the same object does not print
+# WB_RANDCONFIG_SEEDS), without a warning that the same object does not print
 # at the base. An object that does not compile at the base in a config (a
 # single-object build compiles fs/buffer.o even where BUFFER_HEAD is off)
 # is reported as skipped. One object directory per config, kept for the
@@ -18,7 +18,7 @@ mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..lru-drain")
 mapfile -t files < <(git -C "$tree" diff --name-only "$base" lru-drain -- '*.c' ':!tools')
 warnings() { grep -E 'warning:|error:' | sed -E "s|$wt/||; s|:[0-9]+:[0-9]+:|:|" | sort -u; }
 
-for cfg in allmodconfig ${RANDCONFIG_SEEDS:-0x5eed1 0x5eed2}; do
+for cfg in allmodconfig ${WB_RANDCONFIG_SEEDS:-0x5eed1 0x5eed2}; do
 	obj=$OUT/obj/cov-$cfg
 	kmake() { make -s -C "$wt" O="$obj" ARCH=x86_64 CC="$cc" -j"$(nproc)" "$@" 2>&1; }
 	git -C "$wt" checkout -q --detach "$base"

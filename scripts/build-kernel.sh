@@ -1,19 +1,20 @@
 #!/bin/bash
 # build-kernel.sh TREE OBJDIR FRAGMENT... : configure TREE into OBJDIR from
 # allnoconfig plus the fragments, check that every requested option stuck,
-# build the boot image and print its path (TARGETS=... builds those kbuild
+# build the boot image and print its path (WB_TARGETS=... builds those kbuild
 # targets instead and prints nothing). Incremental when OBJDIR already holds
-# a build. ARCH=arm64 cross-builds with Debian's aarch64-linux-gnu-gcc.
+# a build. WB_ARCH=arm64 cross-builds with Debian's aarch64-linux-gnu-gcc.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 tree=$(realpath "$1"); obj=$(realpath -m "$2"); shift 2
 frags=$(realpath "$@")
 mkdir -p "$obj"
 log=$obj/build.log
-ARCH=${ARCH:-x86_64}
-case $ARCH in
+arch=${WB_ARCH:-x86_64}
+case $arch in
 x86_64) cross= image=arch/x86/boot/bzImage ;;
 arm64) cross=aarch64-linux-gnu- image=arch/arm64/boot/Image ;;
-*) echo "error: ARCH=$ARCH: only x86_64 and arm64 are supported" >&2; exit 1 ;;
+*) echo "error: ARCH=$arch: only x86_64 and arm64 are supported" >&2; exit 1 ;;
 esac
 cc=${cross}gcc
 # With the base dir set, ccache sees paths relative to the object directory,
@@ -25,8 +26,8 @@ command -v ccache >/dev/null && cc="ccache $cc" && export CCACHE_BASEDIR=${tree%
 # gcc records where every token came from through macro expansions, for the
 # "in expansion of macro" notes of its diagnostics. Without that record
 # mm/memory.c compiles in 18 % less time, to a byte-identical object.
-kcflags="${KCFLAGS:+$KCFLAGS }-ftrack-macro-expansion=0"
-kmake() { make -C "$tree" O="$obj" ARCH="$ARCH" CROSS_COMPILE="$cross" CC="$cc" KCFLAGS="$kcflags" -j"$(nproc)" "$@"; }
+kcflags="${WB_KCFLAGS:+$WB_KCFLAGS }-ftrack-macro-expansion=0"
+kmake() { make -C "$tree" O="$obj" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc" KCFLAGS="$kcflags" -j"$(nproc)" "$@"; }
 
 # Reconfigure only when a fragment changed, so rebuilds stay incremental.
 stamp=$obj/.fragments
@@ -36,21 +37,7 @@ if ! cat $frags | cmp -s - "$stamp"; then
 	cat $frags >"$obj/fragments.config"
 	kmake KCONFIG_ALLCONFIG="$obj/fragments.config" allnoconfig >"$obj/config.log" 2>&1 ||
 		{ tail -20 "$obj/config.log"; exit 1; }
-	bad=0
-	while read -r want; do
-		opt=${want%%=*}
-		case $want in
-		*=n) want="# $opt is not set"; got=$(grep -E "^(# )?$opt[= ]" "$obj/.config" || echo "# $opt is not set") ;;
-		*) got=$(grep -E "^$opt=" "$obj/.config" || true) ;;
-		esac
-		if [ "$got" != "$want" ]; then
-			echo "error: $want did not stick (have: ${got:-nothing}); see $obj/config.log" >&2
-			bad=1
-		fi
-	done < <(cat $frags | sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*=.*\)/\1/p' \
-		-e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set/\1=n/p' |
-		tac | awk -F= '!seen[$1]++')  # a later fragment overrides an earlier one
-	[ $bad = 0 ] || exit 1
+	config_sticks "$obj/.config" $frags || { echo "(see $obj/config.log)" >&2; exit 1; }
 	cat $frags >"$stamp"
 fi
 
@@ -62,28 +49,29 @@ fi
 # a broken variant as the series). So the image must carry the vmlinux just
 # built; when it does not, piggy.o is assembled again without ccache.
 carries_vmlinux() {
-	[ "$ARCH" = x86_64 ] || return 0
+	[ "$arch" = x86_64 ] || return 0
 	local piggy=$obj/arch/x86/boot/compressed/piggy
 	objcopy -O binary --only-section=.rodata..compressed "$piggy.o" "$piggy.payload" &&
 		cmp -s "$piggy.payload" "$obj/$(sed -n 's/^\.incbin "\(.*\)"$/\1/p' "$piggy.S")"
 }
 build() {
-	if [ -n "${TARGETS:-}" ]; then
-		kmake $TARGETS
+	if [ -n "${WB_TARGETS:-}" ]; then
+		kmake $WB_TARGETS
 	else
 		kmake "${image##*/}" && { carries_vmlinux || {
-			echo "note: piggy.o from ccache carried another vmlinux: assembled again without ccache" | tee /dev/fd/3
+			echo "note: piggy.o from ccache carried another vmlinux: assembled again without ccache" >&3
 			rm -f "$obj/arch/x86/boot/compressed/piggy.o"
 			CCACHE_DISABLE=1 kmake "${image##*/}"; }; }
 	fi
 }
+status "building $(basename "$obj") kernel ($arch): $(git -C "$tree" log -1 --format='%h %s' 2>/dev/null | cut -c1-60)"
 if ! build 3>&2 >"$log" 2>&1; then
 	echo "error: kernel build failed in $obj; compiler said:" >&2
 	grep -E 'error|Error' "$log" | head -20 >&2
 	echo "(full log: $log)" >&2
 	exit 1
 fi
-[ -n "${TARGETS:-}" ] && exit 0
+[ -n "${WB_TARGETS:-}" ] && exit 0
 if ! carries_vmlinux; then
 	echo "error: $obj/$image does not carry the vmlinux just built ($obj/arch/x86/boot/compressed/piggy.S names it)" >&2
 	exit 1

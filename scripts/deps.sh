@@ -1,6 +1,7 @@
 #!/bin/bash
 # Install the Debian packages the workbench needs (root, Debian bookworm).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 pkgs=(${WB_EXTRA_PKGS:-} git build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
       python3 python3-ply python3-git ccache sparse coccinelle ocaml-nox qemu-system-x86 busybox-static
       rt-tests rtla stress-ng gnuplot-nox libnuma-dev libcap-dev)
@@ -14,7 +15,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "error: missing packages (${missing[*]}) and not root; install them with apt-get" >&2
 	exit 1
 fi
-log=${LOGS:-build/logs}/apt.log
+log=${WB_LOGS:-build/logs}/apt.log
 mkdir -p "${log%/*}"
 if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
 	echo "error: apt-get could not install ${missing[*]} (is the Debian mirror reachable?); see $log:" >&2

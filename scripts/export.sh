@@ -1,16 +1,16 @@
 #!/bin/bash
 # export.sh TREE : write TREE's lru-drain branch back to the queue ($QUEUE,
-# from bases/$BASE), with the cover letter taken from $QUEUE/cover-letter.txt
+# from bases/$WB_BASE), with the cover letter taken from $QUEUE/cover-letter.txt
 # (first line: subject). Dates and hashes come from the commits, so an
 # unchanged tree exports byte-identical files. A base-commit: trailer is
 # added only for a KSRC= tree, whose base is a real upstream commit; the
 # commit made from a Debian tarball is nobody else's.
 set -euo pipefail
-top=$(realpath "$(dirname "$0")/..")
+. "$(dirname "$0")/lib.sh"
 tree=$1
 SUBJECT_PREFIX=PATCH
-. "$top/bases/${BASE:-mainline}"
-queue=$top/$QUEUE
+. "$top/bases/$WB_BASE"
+queue=$QUEUE_DIR
 base=$(cat "$tree.base")
 cover=$queue/cover-letter.txt
 out=$(mktemp -d "$top/build/export.XXXXXX")
@@ -30,3 +30,4 @@ cp "$out"/*.patch "$queue/"
 echo "exported $(wc -l <"$queue/series") patches and the cover letter to ${queue#$top/}/"
 # The branch already is what the queue now holds: tree.sh need not re-apply.
 (cd "$queue" && cat series $(cat series)) | sha256sum >"$tree.applied"
+git -C "$tree" rev-parse lru-drain >"$tree.head"

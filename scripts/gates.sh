@@ -2,7 +2,7 @@
 # gates.sh TREE : walk the series patch by patch in a builder worktree and
 # run the linux-mm gates on each: it builds (bisectable), checkpatch --strict,
 # and no new W=1, sparse or coccicheck reports in the C files it touches,
-# compared with the same files at the base. GATES=build keeps only the first
+# compared with the same files at the base. WB_GATES=build keeps only the first
 # gate (the 6.12 backport in make check). The test kernels of the base and of
 # the whole series fall out of the walk ($OUT/kernels/test-*.bzImage).
 set -uo pipefail
@@ -10,22 +10,28 @@ top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
 tree=$(realpath "$1")
 wt=$tree-wt obj=$OUT/obj/test out=$OUT/gates kernels=$OUT/kernels
-frags=$TEST_FRAGS GATES=${GATES:-all}
+frags=$TEST_FRAGS WB_GATES=${WB_GATES:-all}
 base=$(cat "$tree.base")
 mkdir -p "$out" "$kernels"
+# The key names the kernels of the last walk whose every build passed: it
+# goes before anything here can fail, and comes back only with such a walk.
+had_key=$(cat "$kernels/test.key" 2>/dev/null)
+rm -f "$kernels/test.key"
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
 # checkpatch runs spdxcheck.py with "python3": Debian's, which has ply and git.
 mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..lru-drain")
 mapfile -t files < <(git -C "$tree" diff --name-only "$base" lru-drain -- '*.c' | grep -v '^tools/')
 
 # The walk is slow and depends only on these: replay it when they are unchanged.
-key=$( (echo "$GATES"; git -C "$tree" rev-parse "$base" "lru-drain^{tree}"; cat $frags "$top/$QUEUE"/0*.patch) | sha256sum | cut -c1-16)
-if [ -f "$out/walk-$key" ] && [ "$(cat "$kernels/test.key" 2>/dev/null)" = "$key" ]; then
-	tee -a "$RESULTS" <"$out/walk-$key"
+key=$( (echo "$WB_GATES"; git -C "$tree" rev-parse "$base" "lru-drain^{tree}"; cat $frags "$QUEUE_DIR"/0*.patch) | sha256sum | cut -c1-16)
+if [ -f "$out/walk-$key" ] && [ "$had_key" = "$key" ]; then
+	echo "$key" >"$kernels/test.key"
+	tee -a "$WB_RESULTS" <"$out/walk-$key"
+	grep -q '^FAIL' "$out/walk-$key" && exit 1
 	exit 0
 fi
-RESULTS_ALL=$RESULTS RESULTS=$out/walk.tmp
-rm -f "$RESULTS" "$kernels/test.key" "$kernels"/test-{base,series}.bzImage
+WB_RESULTS_ALL=$WB_RESULTS WB_RESULTS=$out/walk.tmp
+rm -f "$WB_RESULTS" "$kernels"/test-{base,series}.bzImage
 
 # W=1, sparse and coccicheck build single objects in an object directory of
 # their own with the same .config, so that their flags never make the test
@@ -34,7 +40,7 @@ chk=$obj-check cc=gcc
 command -v ccache >/dev/null && cc="ccache gcc" && export CCACHE_BASEDIR=${tree%/*} CCACHE_DEPEND=1
 kmake() { make -s -C "$wt" O="$chk" ARCH=x86_64 CC="$cc" "$@" 2>&1; }
 # A sparse the kernel accepts: with one it rejects, C=2 checks nothing.
-if [ "$GATES" != build ]; then
+if [ "$WB_GATES" != build ]; then
 	SPARSE=$("$top/scripts/sparse.sh") || { fail "gate sparse: a sparse that knows __typeof_unqual__"; exit 1; }
 fi
 # Reports of one kind on one file, without line numbers, so that moved code
@@ -109,14 +115,17 @@ cocci() { # rev:file...
 build() { # rev name
 	git -C "$wt" checkout -q --detach "$1" &&
 		"$top/scripts/build-kernel.sh" "$wt" "$obj" $frags >/dev/null || return
-	[ "$GATES" = build ] && return
+	[ "$WB_GATES" = build ] && return
 	mkdir -p "$chk" && { cmp -s "$obj/.config" "$chk/.config" || cp "$obj/.config" "$chk/.config"; } &&
 		kmake olddefconfig prepare >/dev/null
 }
 
-check "gate build   base" build "$base" base
-cp "$obj/arch/x86/boot/bzImage" "$kernels/test-base.bzImage" 2>/dev/null
-[ "$GATES" = build ] && files=()
+# Only a kernel that built is published, and the key only when every patch
+# built: no later target boots an image of another tree.
+status "gates: building the base test kernel"
+check "gate build   base" build "$base" base && cp "$obj/arch/x86/boot/bzImage" "$kernels/test-base.bzImage"
+built=$?
+[ "$WB_GATES" = build ] && files=()
 sparse_runs() { ! kmake C=2 CHECK="$SPARSE" "$(object_of "$wt" "$1")" | grep -q "not available or not up to date"; }
 [ ${#files[@]} -gt 0 ] && check "gate sparse runs (the kernel accepts this sparse)" sparse_runs "${files[0]}"
 for f in "${files[@]}"; do
@@ -144,15 +153,17 @@ for f in "${files[@]}"; do versions+=("$base:$f"); done
 for c in "${commits[@]}"; do
 	n=$((n + 1))
 	name=$(printf '%04d' $n)
-	patch=$(ls "$top/$QUEUE"/$name-*.patch 2>/dev/null | head -n1)
+	patch=$(ls "$QUEUE_DIR"/$name-*.patch 2>/dev/null | head -n1)
 	subject=$(git -C "$tree" log -1 --format=%s "$c")
 	# Nothing the kernel build reads changed: its build is the last one.
+	status "gates: patch $name of ${#commits[@]}: building"
 	if [ -z "$(git -C "$tree" diff --name-only "$c^" "$c" -- . ':!tools' ':!Documentation' ':!MAINTAINERS')" ]; then
 		check "gate build      $name $subject (no kernel file changed)" git -C "$wt" checkout -q --detach "$c"
 	else
-		check "gate build      $name $subject" build "$c"
+		check "gate build      $name $subject" build "$c" || built=1
 	fi
-	[ "$GATES" = build ] && continue
+	status "gates: patch $name of ${#commits[@]}: checkpatch, W=1, sparse"
+	[ "$WB_GATES" = build ] && continue
 	if [ -n "$patch" ] && out_cp=$(cd "$wt" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict -q "$patch" 2>&1) && [ -z "$out_cp" ]; then
 		pass "gate checkpatch $name"
 	else
@@ -165,14 +176,19 @@ for c in "${commits[@]}"; do
 	touched_by[n]="${touched[*]}"
 done
 # coccicheck reads the files, not the build: all versions in one run.
-if [ "$GATES" != build ]; then
+if [ "$WB_GATES" != build ]; then
+	status "gates: coccicheck of every patch"
 	cocci "${versions[@]}"
 	for f in "${files[@]}"; do reports cocci "$f" "$base" >"$out/base.cocci.${f//\//_}"; done
 	for n in "${!touched_by[@]}"; do
 		gate cocci "$(printf '%04d' "$n")" "${commits[n - 1]}" ${touched_by[n]}
 	done
 fi
-cp "$obj/arch/x86/boot/bzImage" "$kernels/test-series.bzImage"
-echo "$key" >"$kernels/test.key"
-cat "$RESULTS" >>"$RESULTS_ALL"
-mv "$RESULTS" "$out/walk-$key"
+if [ $built = 0 ]; then
+	cp "$obj/arch/x86/boot/bzImage" "$kernels/test-series.bzImage"
+	echo "$key" >"$kernels/test.key"
+else
+	echo "error: a build failed: no series test kernel published" >&2
+fi
+cat "$WB_RESULTS" >>"$WB_RESULTS_ALL"
+mv "$WB_RESULTS" "$out/walk-$key"

@@ -7,7 +7,7 @@
 # pinned version is gone, the newest package matching BASE_FALLBACK is taken,
 # suite by suite, with a warning.
 set -euo pipefail
-top=$(realpath "$(dirname "$0")/..")
+. "$(dirname "$0")/lib.sh"
 pin=$1 dest=$2
 BASE_SUITES= BASE_FALLBACK=
 . "$pin"
@@ -15,7 +15,7 @@ BASE_SUITES= BASE_FALLBACK=
 # The tree remembers the pin it was made from: a changed pin is not silently
 # ignored, and the tree (which may hold unexported work) is not removed here.
 pinned="$BASE_PKG=$BASE_PKG_VERSION"
-if [ -d "$dest/.git" ] && [ -z "${RESOLVE_ONLY:-}" ]; then
+if [ -d "$dest/.git" ] && [ -z "${WB_RESOLVE_ONLY:-}" ]; then
 	have=$(cat "$dest.pin" 2>/dev/null || echo "$pinned")
 	if [ "$have" != "$pinned" ]; then
 		echo "error: $dest was made from $have, but $pin now pins $pinned;" >&2
@@ -24,13 +24,13 @@ if [ -d "$dest/.git" ] && [ -z "${RESOLVE_ONLY:-}" ]; then
 	fi
 	exit 0
 fi
-if [ -e "$dest" ] && [ -z "${RESOLVE_ONLY:-}" ]; then
+if [ -e "$dest" ] && [ -z "${WB_RESOLVE_ONLY:-}" ]; then
 	echo "error: $dest exists but is not a git tree; remove it (it is under build/)" >&2
 	exit 1
 fi
-LOGS=${LOGS:-$top/build/logs}
-mkdir -p "$LOGS"
-log=$LOGS/apt-base.log
+WB_LOGS=${WB_LOGS:-$top/build/logs}
+mkdir -p "$WB_LOGS"
+log=$WB_LOGS/apt-base.log
 : >"$log"
 
 apt_in() { # suite|"" apt-command... : apt with the state of one suite
@@ -70,8 +70,8 @@ if [ -z "${found:-}" ]; then
 	done
 fi
 [ -n "${found:-}" ] || { echo "error: neither $pkg=$ver nor any package matching '$BASE_FALLBACK' is available (run 'apt-get update'?)" >&2; exit 1; }
-# RESOLVE_ONLY=1: say which package would be used, and stop (tests/harness.sh).
-[ -z "${RESOLVE_ONLY:-}" ] || { echo "would use $pkg=$ver from ${suite:-the host apt sources}"; exit 0; }
+# WB_RESOLVE_ONLY=1: say which package would be used, and stop (tests/harness.sh).
+[ -z "${WB_RESOLVE_ONLY:-}" ] || { echo "would use $pkg=$ver from ${suite:-the host apt sources}"; exit 0; }
 
 dl=$top/build/apt/debs
 mkdir -p "$dl"

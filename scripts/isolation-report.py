@@ -9,8 +9,8 @@ import json, os, re, sys
 
 logdir, outdir, base_name = sys.argv[1:4]
 setups = sys.argv[4:]
-results = os.environ.get("RESULTS", os.devnull)
-tag = os.environ.get("TAG", "")
+results = os.environ.get("WB_RESULTS", os.devnull)
+tag = os.environ.get("WB_TAG", "")
 SETUP_TEXT = {
     "domain": "nohz_full=2-3 isolcpus=domain,2-3 at boot",
     "nohz": "nohz_full=2-3 at boot, no domain isolation",
@@ -25,7 +25,10 @@ SETUP_PROOF = {
 }
 rows, checks, storms, in_effect, modes, kselftest = [], {}, {}, {}, {}, {}
 
+failed = False
 def say(ok, what):
+    global failed
+    failed = failed or not ok
     line = ("PASS " if ok else "FAIL ") + tag + what
     print(line)
     with open(results, "a") as f:
@@ -139,7 +142,7 @@ print("\n".join(md))
 # The judgement.
 # The kernels have MGLRU: guest/wb-isolation runs the selftest with it off,
 # then on; both runs must be there, on both kernels.
-EXPECTED_MODES = os.environ.get("MGLRU_MODES", "off on").split()
+EXPECTED_MODES = os.environ.get("WB_MGLRU_MODES", "off on").split()
 for setup in setups:
     say(in_effect[setup, "base"] and in_effect[setup, "series"],
         f"{setup}: the isolation was in effect on both kernels ({SETUP_TEXT.get(setup, setup)})")
@@ -186,7 +189,7 @@ for setup in setups:
                      and r["trigger"] != "storm" and r["batched_before"] for b in r["batches"]})
     say(len(filled) >= 6, f"{setup}: the series' runs filled and drained {len(filled)} batch types "
         f"({', '.join(filled) or 'none'}; lru_move_tail cannot be filled from user space)")
-if int(os.environ.get("STORM_SECONDS", "0")) > 0:
+if int(os.environ.get("WB_STORM_SECONDS", "0")) > 0:
     say("series" in storms and "base" in storms, "drain storm ran on base and series")
 if "series" in storms and "base" in storms:
     say(storms["series"]["work"] == "0", "drain storm: no LRU or bh drain work item on isolated CPUs with the series")
@@ -194,3 +197,4 @@ if "series" in storms and "base" in storms:
     say(all(storms[k].get("timerlat_samples", "-1") not in ("-1", "0") for k in ("base", "series")),
         "drain storm: rtla timerlat measured isolated CPU 2 on base and series "
         f"(samples: {storms['base'].get('timerlat_samples')}, {storms['series'].get('timerlat_samples')})")
+sys.exit(1 if failed else 0)

@@ -1,20 +1,40 @@
-# Shared by the check scripts: one line per result, collected in $RESULTS.
-RESULTS=${RESULTS:-/dev/null}
-# BASE names the pin file bases/$BASE. The mainline base keeps its kernels,
-# logs and reports in build/, any other base in build/$BASE/; results of
-# another base carry its name.
-top=${top:-$(realpath "$(dirname "${BASH_SOURCE[0]}")/..")}
-BASE=${BASE:-mainline}
-[ -f "$top/bases/$BASE" ] || { echo "error: BASE=$BASE: there is no pin file bases/$BASE" >&2; exit 1; }
-QUEUE=${QUEUE:-$(. "$top/bases/$BASE" && echo "$QUEUE")}
-OUT=$top/build TAG=
-[ "$BASE" = mainline ] || OUT=$top/build/$BASE TAG="[$BASE] "
-export TAG
-TEST_FRAGS="$top/config/base.config $top/config/$BASE.config $top/config/debug.config"
+# Sourced by every script. The workbench's own knobs are WB_* variables (the
+# Makefile sets them from its command line, make help lists them); nothing
+# else from the caller's environment may steer it. Kbuild and the compilers
+# read these from the environment, so a cross-builder's shell (ARCH=arm64,
+# LLVM=1, KBUILD_OUTPUT=...) would otherwise change what is built and where.
+unset ARCH SUBARCH CROSS_COMPILE LLVM LLVM_IAS CC LD HOSTCC KBUILD_OUTPUT O \
+	KCFLAGS KCPPFLAGS KAFLAGS KBUILD_EXTMOD KCONFIG_CONFIG KCONFIG_ALLCONFIG \
+	INSTALL_MOD_PATH INSTALL_PATH LOCALVERSION C W V CHECK
+# Results: one line per check, collected in $WB_RESULTS.
+WB_RESULTS=${WB_RESULTS:-/dev/null}
+# WB_BASE names the pin file bases/$WB_BASE. The mainline base keeps its
+# kernels, logs and reports in build/, any other base in build/$WB_BASE/;
+# results of another base carry its name.
+top=$(realpath "$(dirname "${BASH_SOURCE[0]}")/..")
+WB_BASE=${WB_BASE:-mainline}
+[ -f "$top/bases/$WB_BASE" ] || { echo "error: BASE=$WB_BASE: there is no pin file bases/$WB_BASE" >&2; exit 1; }
+# The queue: the pin's, or WB_QUEUE (a directory; tests/harness.sh uses one).
+QUEUE=${WB_QUEUE:-$(unset QUEUE; . "$top/bases/$WB_BASE" && echo "$QUEUE")}
+case $QUEUE in /*) QUEUE_DIR=$QUEUE ;; *) QUEUE_DIR=$top/$QUEUE ;; esac
+OUT=$top/build WB_TAG=
+[ "$WB_BASE" = mainline ] || OUT=$top/build/$WB_BASE WB_TAG="[$WB_BASE] "
+OUT=${WB_OUT:-$OUT}	# kernels, logs, reports (tests/harness.sh sets its own)
+export WB_BASE WB_TAG WB_RESULTS
+TEST_FRAGS="$top/config/base.config $top/config/$WB_BASE.config $top/config/debug.config"
 # One KVM probe for the machine, whatever the base.
-export ACCEL_CACHE=${ACCEL_CACHE:-$top/build/logs/accel}
-pass() { echo "PASS $TAG$*"; echo "PASS $TAG$*" >>"$RESULTS"; }
-fail() { echo "FAIL $TAG$*"; echo "FAIL $TAG$*" >>"$RESULTS"; }
+export WB_ACCEL_CACHE=${WB_ACCEL_CACHE:-$top/build/logs/accel}
+pass() { echo "PASS $WB_TAG$*"; echo "PASS $WB_TAG$*" >>"$WB_RESULTS"; }
+fail() { echo "FAIL $WB_TAG$*"; echo "FAIL $WB_TAG$*" >>"$WB_RESULTS"; wb_failed=1; }
+# Something a reader of the results should know that is not a verdict: a
+# repeated boot, say. summary.sh lists these.
+note() { echo "NOTE $WB_TAG$*"; echo "NOTE $WB_TAG$*" >>"$WB_RESULTS"; }
+# A script that recorded a FAIL exits non-zero, however it ends.
+wb_failed=0
+trap '[ $? = 0 ] && [ $wb_failed = 1 ] && exit 1' EXIT
+# What the script is doing now, for the progress line make prints every 30 s
+# (scripts/step.sh).
+status() { [ -z "${WB_STATUS:-}" ] || { echo "$*" >"$WB_STATUS"; } 2>/dev/null || true; }
 check() { # name command... : pass if the command succeeds; its status
 	local name=$1; shift
 	if "$@"; then pass "$name"; else fail "$name"; return 1; fi
@@ -38,4 +58,44 @@ object_of() { # tree file
 		unit=$(cd "$1" && grep -l "^#[[:space:]]*include \"$name\"" "$dir"/*.c | head -n1)
 	unit=${unit:-$2}
 	echo "${unit%.c}.o"
+}
+# What counts as a kernel report on a guest's console, for every script.
+KERNEL_REPORTS='Kernel panic|BUG:|WARNING:|possible circular locking|inconsistent lock state|possible recursive locking|sleeping function called from invalid context|INFO: task .* blocked|general protection fault'
+# boot_until_pass KERNEL INITRD RUN LOG : run-qemu.sh (its WB_* settings
+# from the environment), and when the guest's test failed (exit 1) on a
+# kernel that printed no report, boot up to twice more: things that are not
+# the LRU drain reach an isolated CPU now and then (isolation.sh lists them).
+# A panic, hang or report (exit 2) is never booted again. Each failed boot's
+# log is kept (LOG's name with .1 or .2), its failures listed, and the
+# repeat written to the results as a NOTE. The status is the last boot's.
+boot_until_pass() {
+	local log=${!#} n rc kept
+	rm -f "${log%.log}".[12].log
+	for n in 1 2 3; do
+		"$top/scripts/run-qemu.sh" "$@"
+		rc=$?
+		[ $rc = 1 ] && [ $n -lt 3 ] || return $rc
+		kept=${log%.log}.$n.log
+		mv "$log" "$kept"
+		note "$(basename "$log"): boot $n failed $(grep -c '^not ok' "$kept") checks, booted again ($kept)"
+		grep -E '^not ok|IPI from|csd from' "$kept" | sed 's/^/    /'
+	done
+}
+# config_sticks CONFIG FRAGMENT... : every option the fragments set (a later
+# fragment winning) has that value in CONFIG; each one that does not is named.
+config_sticks() {
+	local config=$1 want opt got bad=0; shift
+	while read -r want; do
+		opt=${want%%=*}
+		case $want in
+		*=n) want="# $opt is not set"; got=$(grep -E "^(# )?$opt[= ]" "$config" || echo "# $opt is not set") ;;
+		*) got=$(grep -E "^$opt=" "$config" || true) ;;
+		esac
+		if [ "$got" != "$want" ]; then
+			echo "error: $want did not stick (have: ${got:-nothing})" >&2
+			bad=1
+		fi
+	done < <(cat "$@" | sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*=.*\)/\1/p' \
+		-e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set/\1=n/p' | tac | awk -F= '!seen[$1]++')
+	return $bad
 }

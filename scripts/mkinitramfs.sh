@@ -1,15 +1,16 @@
 #!/bin/bash
 # mkinitramfs.sh OUT.cpio BINARY... : busybox, guest/, and the given host
-# binaries with the shared libraries they need. BUSYBOX names another
+# binaries with the shared libraries they need. WB_BUSYBOX names another
 # busybox, say a static arm64 one (the applet list is the host's).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 out=$(realpath -m "$1"); shift
 guest=$(realpath "$(dirname "$0")/../guest")
 root=$(mktemp -d "${out%/*}/initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,mnt,etc}
-cp "${BUSYBOX:-/bin/busybox}" "$root/bin/busybox"
+cp "${WB_BUSYBOX:-/bin/busybox}" "$root/bin/busybox"
 for applet in $(/bin/busybox --list); do
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done

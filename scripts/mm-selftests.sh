@@ -4,20 +4,20 @@
 # and series kernels. Each test must give the same result (with its subtest
 # counts) on both: when one differs, both kernels boot once more, and the
 # check fails if the test gave no result on the series that it gave on the
-# base. The series must pass at least MIN_PASS tests.
+# base. The series must pass at least WB_MIN_PASS tests.
 # Writes $OUT/report/mm-selftests.md.
-# Environment: CATEGORIES (space separated), RUNS (boots of each kernel, 1),
-# MIN_PASS, SETUP (nohz; see run-qemu.sh), TIMEOUT (per boot).
+# Environment: WB_CATEGORIES (space separated), WB_RUNS (boots of each kernel, 1),
+# WB_MIN_PASS, WB_SETUP (nohz; see run-qemu.sh), WB_TIMEOUT (per boot).
 set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
 tree=$(realpath "${1:-$top/build/linux}")
-CATEGORIES=${CATEGORIES:-mmap madv_populate mlock migration compaction cow ksm gup_test mremap madv_guard process_madv vma_merge mkdirty rmap process_mrelease mdwe}
-RUNS=${RUNS:-1} MIN_PASS=${MIN_PASS:-10} TIMEOUT=${TIMEOUT:-600}
+WB_CATEGORIES=${WB_CATEGORIES:-mmap madv_populate mlock migration compaction cow ksm gup_test mremap madv_guard process_madv vma_merge mkdirty rmap process_mrelease mdwe}
+WB_RUNS=${WB_RUNS:-1} WB_MIN_PASS=${WB_MIN_PASS:-10} WB_TIMEOUT=${WB_TIMEOUT:-600}
 # nohz_full= without isolcpus=domain: the tests' tasks still run on the
 # isolated CPUs and fill their batches, which the series then drains from
 # the calling CPU, so its new path runs under the tests.
-export SETUP=${SETUP:-nohz}
+export WB_SETUP=${WB_SETUP:-nohz}
 work=$OUT/mm-selftests src=$OUT/mm-selftests/src bin=$OUT/mm-selftests/bin
 mm=tools/testing/selftests/mm
 mkdir -p "$work/logs" "$OUT/report"
@@ -38,7 +38,7 @@ if [ "$(cat "$work/commit" 2>/dev/null)" != "$commit" ]; then
 fi
 
 # Only what the chosen categories run, as run_vmtests.sh names it.
-progs=$(for c in $CATEGORIES; do
+progs=$(for c in $WB_CATEGORIES; do
 	sed -nE "s/.*CATEGORY=\"$c\" run_test (sudo -u nobody sh -c |bash )?\.\/([^ ]+).*/\2/p" "$src/$mm/run_vmtests.sh"
 done | sort -u)
 start=$SECONDS
@@ -91,9 +91,9 @@ boot_both() {
 	for k in base series; do
 		log=$work/logs/$k-$1.log
 		start=$SECONDS
-		TIMEOUT=$TIMEOUT APPEND="norandmaps wb.arg=${CATEGORIES// /,}" "$top/scripts/run-qemu.sh" \
+		WB_TIMEOUT=$WB_TIMEOUT WB_APPEND="norandmaps wb.arg=${WB_CATEGORIES// /,}" "$top/scripts/run-qemu.sh" \
 			"$OUT/kernels/test-$k.bzImage" "$work/initramfs.cpio" mm-selftests "$log" >/dev/null 2>&1
-		[ $? -le 1 ] && [ "$(grep -c '^WB-MM-CATEGORY ' "$log")" = "$(wc -w <<<"$CATEGORIES")" ] || ok=false
+		[ $? -le 1 ] && [ "$(grep -c '^WB-MM-CATEGORY ' "$log")" = "$(wc -w <<<"$WB_CATEGORIES")" ] || ok=false
 		echo "    $k run $1: $((SECONDS - start))s;" $(sed -nE 's/^WB-MM-CATEGORY (\S+) rc=\S+ seconds=(\S+)/\1 \2s/p' "$log" | paste -sd,)
 		results "$log" >"$work/logs/$k-$1.results"
 		boots+=("$k-$1")
@@ -128,18 +128,18 @@ compare() {
 	}'
 }
 
-for run in $(seq "$RUNS"); do boot_both "$run"; done
+for run in $(seq "$WB_RUNS"); do boot_both "$run"; done
 if compare | grep -q '^changed'; then
-	echo "    a result differs between base and series: booting both once more"
-	boot_both $((RUNS + 1))
+	note "mm selftests: a result differed between base and series: both booted once more"
+	boot_both $((WB_RUNS + 1))
 fi
-check "mm selftests: ${#boots[@]} boots ($CATEGORIES) completed without a kernel report" $ok
+check "mm selftests: ${#boots[@]} boots ($WB_CATEGORIES) completed without a kernel report" $ok
 diffs=$(compare)
 check "mm selftests: every test gives the same result on base and series" test -z "$(grep '^changed' <<<"$diffs")"
 [ -n "$diffs" ] && sed 's/^/    /' <<<"$diffs"
 # A test that passed all its subtests by skipping them does not count.
 passed=$(grep '|PASS' "$work/logs/series-1.results" | grep -vc '(pass:0 ')
-check "mm selftests: series passes at least $MIN_PASS tests ($passed)" test "$passed" -ge "$MIN_PASS"
+check "mm selftests: series passes at least $WB_MIN_PASS tests ($passed)" test "$passed" -ge "$WB_MIN_PASS"
 
 {
 	echo "| test | $(printf '%s | ' "${boots[@]}")"

@@ -9,16 +9,25 @@ top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
 tree=$(realpath "$1")
 wt=$tree-wt obj=$OUT/obj/test guest=$OUT/guest/mutants logs=$OUT/logs
-if [ "$BASE" != mainline ]; then
-	echo "error: mutants/ is written for the mainline queue, not BASE=$BASE" >&2; exit 1
+if [ "$WB_BASE" != mainline ]; then
+	echo "error: mutants/ is written for the mainline queue, not BASE=$WB_BASE" >&2; exit 1
 fi
+mutants=${WB_MUTANTS:-$top/mutants}
 mkdir -p "$guest" "$logs"
+failed=0
+miss() { fail "$@"; failed=1; }
+# A mutant must say what catches it; one that does not is a failure, found
+# before anything is built.
+todo=()
+for m in "$mutants"/*.patch; do
+	if grep -q '^Caught-by: .' "$m"; then todo+=("$m")
+	else miss "mutant $(basename "$m" .patch) names what must catch it (Caught-by:)"; fi
+done
+[ ${#todo[@]} -gt 0 ] || { [ $failed = 1 ] || fail "mutants: some mutant to run in $mutants"; exit 1; }
 build_guest_tests "$tree" "$guest" &&
 	"$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" "$guest/lru_drain_isolation" ||
 	{ fail "mutants: selftest guest builds"; exit 1; }
 
-failed=0
-miss() { fail "$@"; failed=1; }
 # A mutant's build must change the objects of the files it touches, from
 # the series' and from the last build's: a build that kept them would boot
 # the series (or the last mutant).
@@ -31,13 +40,13 @@ boot() { # log : boot the mutant with the selftest; print what catches it
 }
 # The series' objects, which no mutant's may equal.
 git -C "$wt" checkout -q --detach lru-drain
-files=$(sed -n 's|^+++ b/\(.*\.c\)$|\1|p' "$top"/mutants/*.patch | sort -u)
+files=$(sed -n 's|^+++ b/\(.*\.c\)$|\1|p' "${todo[@]}" | sort -u)
 build >/dev/null || { fail "mutants: the series builds in $obj"; exit 1; }
 series=$(sums)
-for m in "$top"/mutants/*.patch; do
+for m in "${todo[@]}"; do
 	name=$(basename "$m" .patch) log=$logs/mutant-$name.log
 	caught_by=$(sed -n 's/^Caught-by: //p' "$m")
-	[ -n "$caught_by" ] || { miss "mutant $name names what must catch it (Caught-by:)"; continue; }
+	status "mutant $name: building and booting"
 	git -C "$wt" checkout -q --detach lru-drain
 	if ! git -C "$wt" apply "$m" 2>"$log"; then
 		miss "mutant $name applies to the series ($log)"; continue

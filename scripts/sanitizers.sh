@@ -6,23 +6,23 @@
 # mm/folio.c or mm/mlock.c (it also reports races elsewhere in 7.3-rc7,
 # listed but not counted). Its negative control: each mutants/kcsan/*.patch,
 # a data race that make mutants does not see, must make the KCSAN soak report
-# a race in one of those functions, or the kernel's own checks fire. SANITIZERS=kcsan runs one of them.
+# a race in one of those functions, or the kernel's own checks fire. WB_SANITIZERS=kcsan runs one of them.
 set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
 tree=$(realpath "$1") logs=$OUT/logs guest=$OUT/guest
 wt=$tree-wt
 "$top/scripts/mkinitramfs.sh" "$guest/soak.cpio" /usr/bin/stress-ng || exit 1
-for san in ${SANITIZERS:-kasan kcsan}; do
-	MATRIX= RESULTS=/dev/null "$top/scripts/matrix.sh" "$tree" "$san" $TEST_FRAGS "$top/config/$san.config" ||
+for san in ${WB_SANITIZERS:-kasan kcsan}; do
+	WB_MATRIX= WB_RESULTS=/dev/null "$top/scripts/matrix.sh" "$tree" "$san" $TEST_FRAGS "$top/config/$san.config" ||
 		{ fail "$san: the series builds"; continue; }
 	kernel=$OUT/kernels/$san-series.bzImage
 	# KCSAN reports are judged below, by function; everything else that
 	# run-qemu.sh counts as a kernel report still fails the boot.
 	allow=; [ $san = kcsan ] && allow='BUG: KCSAN: '
-	ALLOW=$allow TIMEOUT=1800 "$top/scripts/run-qemu.sh" "$kernel" "$guest/initramfs.cpio" selftest "$logs/$san-selftest.log" >/dev/null
+	WB_ALLOW=$allow WB_TIMEOUT=1800 "$top/scripts/run-qemu.sh" "$kernel" "$guest/initramfs.cpio" selftest "$logs/$san-selftest.log" >/dev/null
 	check "$san: the selftest passes, no other kernel report ($logs/$san-selftest.log)" test $? = 0
-	ALLOW=$allow APPEND=wb.arg=60 TIMEOUT=1800 "$top/scripts/run-qemu.sh" "$kernel" "$guest/soak.cpio" soak "$logs/$san-soak.log" >/dev/null
+	WB_ALLOW=$allow WB_APPEND=wb.arg=60 WB_TIMEOUT=1800 "$top/scripts/run-qemu.sh" "$kernel" "$guest/soak.cpio" soak "$logs/$san-soak.log" >/dev/null
 	check "$san: a 60 s soak passes, no other kernel report ($logs/$san-soak.log)" test $? = 0
 	[ $san = kcsan ] || continue
 	funcs=$(nm --defined-only "$OUT/obj/$san/mm/folio.o" "$OUT/obj/$san/mm/mlock.o" | awk '$2 ~ /[tT]/ { print $3 }' | sort -u)
@@ -41,7 +41,7 @@ for san in ${SANITIZERS:-kasan kcsan}; do
 		built=$?
 		git -C "$wt" checkout -q -- .
 		[ $built = 0 ] || { fail "kcsan mutant $name builds"; continue; }
-		ALLOW='BUG: KCSAN: ' APPEND=wb.arg=60 TIMEOUT=1800 "$top/scripts/run-qemu.sh" \
+		WB_ALLOW='BUG: KCSAN: ' WB_APPEND=wb.arg=60 WB_TIMEOUT=1800 "$top/scripts/run-qemu.sh" \
 			"$OUT/obj/$san/arch/x86/boot/bzImage" "$guest/soak.cpio" soak "$log" >/dev/null
 		# KCSAN samples: the race may corrupt a batch and trip DEBUG_VM first
 		found=$(ours "$log" | head -n1 | sed 's/^ *[0-9]* //')

@@ -7,7 +7,7 @@ top=$(realpath "$(dirname "$0")/..")
 kernel=$1 config=$2 seconds=$3
 log=$OUT/logs/soak-$kernel.log guest=$OUT/guest
 "$top/scripts/mkinitramfs.sh" "$guest/soak.cpio" /usr/bin/stress-ng || exit 1
-APPEND="wb.arg=$seconds" TIMEOUT=$((seconds * 3 + 300)) \
+WB_APPEND="wb.arg=$seconds" WB_TIMEOUT=$((seconds * 3 + 300)) \
 	"$top/scripts/run-qemu.sh" "$OUT/kernels/$kernel.bzImage" "$guest/soak.cpio" soak "$log"
 rc=$?
 count() { grep -Ec "$1" "$log"; }

@@ -6,8 +6,8 @@
 # source package (fetched with a private apt state under build/apt/, the
 # host's sources untouched) into build/tools/.
 set -euo pipefail
-top=$(realpath "$(dirname "$0")/..")
-LOGS=${LOGS:-$top/build/logs}
+. "$(dirname "$0")/lib.sh"
+WB_LOGS=${WB_LOGS:-$top/build/logs}
 valid() { # sparse : no error on what checker-valid.sh feeds it
 	local t; t=$(mktemp --suffix=.c)
 	printf 'static inline int u(const int *q)\n{\n\t__typeof_unqual__(*q) v = *q;\n\treturn v;\n}\n' >"$t"
@@ -17,8 +17,8 @@ valid() { # sparse : no error on what checker-valid.sh feeds it
 for s in "$(command -v sparse || true)" "$top/build/tools/sparse"; do
 	[ -x "$s" ] && valid "$s" && { echo "$s"; exit 0; }
 done
-st=$top/build/apt/sid-src log=$LOGS/sparse-build.log
-mkdir -p "$st/lists/partial" "$st/cache/archives/partial" "$LOGS" "$top/build/tools"
+st=$top/build/apt/sid-src log=$WB_LOGS/sparse-build.log
+mkdir -p "$st/lists/partial" "$st/cache/archives/partial" "$WB_LOGS" "$top/build/tools"
 echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main" >"$st/sources.list"
 o=(-o Dir::Etc::SourceList="$st/sources.list" -o Dir::Etc::SourceParts=/dev/null
    -o Dir::State::Lists="$st/lists" -o Dir::Cache="$st/cache")

@@ -1,17 +1,20 @@
 #!/bin/bash
 # tree.sh TREE [KSRC] : make TREE a work tree whose branch lru-drain is the
-# base plus the queue $QUEUE/series (git am -3; QUEUE from bases/$BASE), and
+# base plus the queue $QUEUE/series (git am -3; QUEUE from bases/$WB_BASE), and
 # record the base commit in TREE.base. Without KSRC, TREE is the Debian base
 # repo made by get-base.sh.
-# With KSRC, TREE is a new git worktree of KSRC's repository: the user's
-# checkout, branch and uncommitted work are never touched.
+# With KSRC, TREE is a clone of KSRC's HEAD that borrows its objects (git
+# clone --shared): nothing is written into the user's repository, no branch
+# and no worktree. TREE.ksrc records the KSRC path and commit; when either
+# changes, TREE is made again (unless its branch holds commits the queue
+# does not: then make export first).
 set -euo pipefail
-top=$(realpath "$(dirname "$0")/..")
+. "$(dirname "$0")/lib.sh"
 tree=$(realpath -m "$1"); ksrc=${2:-}
-queue=$top/${QUEUE:-patches}
-LOGS=${LOGS:-$top/build/logs}
-mkdir -p "$LOGS"
-log=$LOGS/am.log
+queue=$QUEUE_DIR
+WB_LOGS=${WB_LOGS:-$top/build/logs}
+mkdir -p "$WB_LOGS"
+log=$WB_LOGS/am.log
 
 if [ -n "$ksrc" ]; then
 	# the top of a work tree, not merely a directory inside some other repo
@@ -24,13 +27,35 @@ if [ -n "$ksrc" ]; then
 	if [ -n "$(git -C "$ksrc" status --porcelain --untracked-files=no)" ]; then
 		echo "error: KSRC=$ksrc has uncommitted changes; commit or stash them first" >&2; exit 1
 	fi
-	if [ ! -e "$tree" ]; then
-		base=$(git -C "$ksrc" rev-parse HEAD)
-		if git -C "$ksrc" rev-parse -q --verify refs/heads/lru-drain >/dev/null; then
-			echo "error: KSRC=$ksrc already has a branch lru-drain; delete or rename it" >&2; exit 1
+	want="$(realpath "$ksrc") $(git -C "$ksrc" rev-parse HEAD)"
+	if [ -f "$tree/.git" ]; then
+		# a linked worktree, as workbenches before v8 made build/ksrc
+		echo "error: $tree is a worktree of another repository (made by an older workbench);" >&2
+		echo "       export any work in it (make export KSRC=...), then in that repository:" >&2
+		echo "       git worktree remove --force $tree; git branch -D lru-drain lru-drain.prev" >&2
+		exit 1
+	fi
+	if [ -e "$tree" ] && [ "$(cat "$tree.ksrc" 2>/dev/null)" != "$want" ]; then
+		head=$(git -C "$tree" rev-parse -q --verify lru-drain || true)
+		if [ -n "$head" ] && [ "$head" != "$(cat "$tree.base")" ] && [ "$head" != "$(cat "$tree.head" 2>/dev/null)" ]; then
+			echo "error: $tree was made from $(cat "$tree.ksrc" 2>/dev/null || echo 'another tree'), not $want," >&2
+			echo "       and its branch lru-drain has commits the queue does not: export them" >&2
+			echo "       (make export KSRC=...) or remove $tree and $tree.*" >&2
+			exit 1
 		fi
-		git -C "$ksrc" worktree add -q --detach "$tree" "$base"
-		echo "$base" >"$tree.base"
+		echo "$tree: KSRC is now $want: made again"
+		rm -rf "$tree" "$tree-wt" "$tree".{base,applied,head,upstream,ksrc}
+	fi
+	if [ ! -e "$tree" ]; then
+		git clone -q --shared --no-checkout "$ksrc" "$tree"
+		git -C "$tree" checkout -q --detach "${want##* }"
+		# git am needs an identity: the user's, or the workbench's
+		for key in user.name user.email; do
+			git -C "$tree" config "$key" >/dev/null || git -C "$tree" config "$key" \
+				"$(git -C "$ksrc" config "$key" || echo "${key/user./workbench-}")"
+		done
+		echo "${want##* }" >"$tree.base"
+		echo "$want" >"$tree.ksrc"
 		touch "$tree.upstream"
 	fi
 elif [ ! -e "$tree.base" ]; then
@@ -70,4 +95,5 @@ if [ ${#patches[@]} -gt 0 ] && ! git -C "$tree" am -q -3 "${patches[@]}" >"$log"
 	exit 1
 fi
 echo "$stamp" >"$tree.applied"
+git -C "$tree" rev-parse lru-drain >"$tree.head"
 echo "$tree: branch lru-drain = $(git -C "$tree" log -1 --format=%h "$base") + ${#patches[@]} patches"

@@ -5,14 +5,14 @@
 # the CPU number read inline instead of by a call), boots each as a host
 # process and
 # collects its "lru_kbench:" lines into build/report/bench-uml.{txt,json,md}.
-# Variants (UML_VARIANTS, default all three):
+# Variants (WB_UML_VARIANTS, default all three):
 #   base    the base tree
 #   keyed   v7 (the queue at workbench commit $V7_COMMIT): owner spinlock only
 #           behind a static key and a per-CPU mark
 #   series  this queue: a spinlock that owner and remote always take
-# Boots, UML_ROUNDS times (3) for the fast paths: ncpus=2 with no CPU
+# Boots, WB_UML_ROUNDS times (3) for the fast paths: ncpus=2 with no CPU
 # isolated (fast paths on CPU 1) and ncpus=2 with CPU 1 isolated (on CPUs 0
-# and 1); then once each, the drains at ncpus=2 and UML_NCPUS (4 8 16 32),
+# and 1); then once each, the drains at ncpus=2 and WB_UML_NCPUS (4 8 16 32),
 # every CPU but 0 isolated.
 set -euo pipefail
 top=$(realpath "$(dirname "$0")/..")
@@ -20,17 +20,18 @@ top=$(realpath "$(dirname "$0")/..")
 tree=$(realpath "$1")
 wt=$OUT/uml-wt logs=$OUT/logs/uml-bench report=$OUT/report
 V7_COMMIT=e8a852f
-variants=${UML_VARIANTS:-base keyed series}
-ncpus_list=${UML_NCPUS:-4 8 16 32}
-rounds=${UML_ROUNDS:-3}
+variants=${WB_UML_VARIANTS:-base keyed series}
+ncpus_list=${WB_UML_NCPUS:-4 8 16 32}
+rounds=${WB_UML_ROUNDS:-3}
 mkdir -p "$logs" "$report"
+rm -f "$report"/bench-uml.{md,json,txt}	# a report of this run only
 base=$(cat "$tree.base")
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
 
 queue_of() { # variant : the patches to apply, one file per line
 	case $1 in
 	base) ;;
-	series) sed -e '/^#/d' -e '/^$/d' -e "s|^|$top/$QUEUE/|" "$top/$QUEUE/series" ;;
+	series) sed -e '/^#/d' -e '/^$/d' -e "s|^|$QUEUE_DIR/|" "$QUEUE_DIR/series" ;;
 	keyed)
 		local d=$OUT/bench-v7-queue
 		mkdir -p "$d"
@@ -95,18 +96,18 @@ out=$report/bench-uml.txt
 	# fast paths: the variants take turns, round after round.
 	for r in $(seq "$rounds"); do
 		for v in $variants; do
-			echo "uml-bench: round $r of $rounds: fast paths of $v" >&2
+			status "uml-bench: round $r of $rounds: fast paths of $v"; echo "uml-bench: round $r of $rounds: fast paths of $v" >&2
 			boot "$v" "$logs/$v-2-r$r.log" ncpus=2 lru_kbench.fast=1 lru_kbench.runs=5
 			boot "$v" "$logs/$v-2-iso-r$r.log" ncpus=2 isolcpus=domain,1 lru_kbench.fast=0,1 lru_kbench.runs=5
 		done
 	done
 	for v in $variants; do
 		for n in 2 $ncpus_list; do
-			echo "uml-bench: drains of $v at ncpus=$n" >&2
+			status "uml-bench: drains of $v at ncpus=$n"; echo "uml-bench: drains of $v at ncpus=$n" >&2
 			boot "$v" "$logs/$v-$n-drain.log" ncpus="$n" isolcpus=domain,1-$((n - 1)) lru_kbench.drain=1
 		done
 	done
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 python3 "$top/scripts/uml-bench-report.py" "$out" "$report/bench-uml"
-echo "uml-bench: $report/bench-uml.md"
+check "bench-uml: $variants measured in one run ($report/bench-uml.md)" test -s "$report/bench-uml.md"
