@@ -30,8 +30,8 @@ ROUNDS           2         rounds of make bench (-icount part)
 UML_VARIANTS     base keyed series  kernels of make bench-uml (keyed: v7)
 UML_ROUNDS       3         rounds of make bench-uml
 UML_NCPUS        4 8 16 32 drain sizes of make bench-uml
-DEB_CONFIG       /boot/config-$$(uname -r)  config make deb starts from
-                           (small: the test kernel's, as make check does)
+DEB_CONFIG       /boot/config-$$(uname -r)  config make deb starts from (else
+                           /proc/config.gz; small: the test kernel's, as in make check)
 endef
 space := $(subst ,, )
 define newline
@@ -83,7 +83,7 @@ ifneq ($(words $(GOALS)),1)
 $(error make $(GOALS): name one target that checks at a time (make clean, deps or tree first, on their own))
 endif
 export WB_IN_VERDICT := 1
-WB_RESULTS_DIR ?= $(CURDIR)/build/results
+WB_RESULTS_DIR ?= $(CURDIR)/build/$(if $(filter mainline,$(BASE)),,$(BASE)/)results
 export WB_RESULTS := $(if $(filter check%,$(GOALS)),$(CURDIR)/build/check/results,$(WB_RESULTS_DIR)/$(GOALS))
 $(GOALS): verdict ; @:
 verdict:

@@ -2,14 +2,18 @@
 # deb.sh TREE : installable Debian packages of the series (linux-image,
 # linux-headers, linux-libc-dev; bindeb-pkg) for your own machine, in
 # $OUT/deb/. The config starts from WB_DEB_CONFIG: by default the running
-# kernel's /boot/config-$(uname -r); "small" takes the test kernel's (make
-# check, a few minutes). config/deb.config is added, and each of its options
+# kernel's (/boot/config-$(uname -r), else /proc/config.gz); "small" takes
+# the test kernel's (make check, about a minute). config/deb.config is added, and each of its options
 # must be in the packaged kernel's config.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 tree=$(realpath "$1") wt=$(realpath "$1")-wt out=$OUT/deb
 obj=$out/obj log=$out/build.log
 cfg=${WB_DEB_CONFIG:-/boot/config-$(uname -r)}
+mkdir -p "$out"
+if [ -z "${WB_DEB_CONFIG:-}" ] && [ ! -f "$cfg" ] && [ -r /proc/config.gz ]; then
+	zcat /proc/config.gz >"$out/running.config" && cfg=$out/running.config
+fi
 if [ "$cfg" = small ]; then
 	cfg=$OUT/obj/test/.config
 	[ -f "$cfg" ] || { fail "deb: DEB_CONFIG=small is the test kernel's config: run make gates first"; exit 1; }
