@@ -98,8 +98,10 @@ all: report
 deps:
 	@scripts/deps.sh
 
-# (Re)create the lru-drain branch of the tree from the queue. One make at a
-# time per tree (make check makes the 6.12 tree in the background).
+# (Re)create the lru-drain branch of the tree from the queue, and the noise
+# branch on it from the second queue (patches/noise: vmstat, memcg, slab).
+# One make at a time per tree (make check makes the 6.12 tree in the
+# background).
 tree: | deps
 	@mkdir -p build
 ifeq ($(KSRC),)
@@ -107,7 +109,7 @@ ifeq ($(KSRC),)
 endif
 	@flock $(TREE).lock scripts/tree.sh $(TREE) $(KSRC)
 
-# Write the tree's lru-drain branch back to the queue.
+# Write the tree's lru-drain and noise branches back to the queues.
 export:
 	@scripts/export.sh $(TREE)
 
@@ -147,7 +149,7 @@ TEST_CONFIG := config/base.config config/$(BASE).config config/debug.config
 # Lockdep soak with CPU hotplug and a drain storm.
 soak: tree
 	$(GATES_QUIET)
-	$(STEP) soak scripts/soak.sh test-series debug $(SOAK_SECONDS)
+	$(STEP) soak scripts/soak.sh tip debug $(SOAK_SECONDS)
 
 # The series on arm64 (PREEMPT_RT unless ARM64_RT=0): every kernel patch
 # cross-built, base and series booted under qemu-system-aarch64 (TCG), the
@@ -230,7 +232,8 @@ check-full:
 endif
 
 define TARGETS
-all, report      build base and series, boot both in each set-up (the table)
+all, report      build base and series (and the second queue's kernel), boot
+                 each in each set-up (the tables)
 check            every test below that fits in an hour (CI runs it)
 check-full       check, and every patch built for RT, !SMP and arm64, the x86
                  RT boot, arm64 without RT, KASAN, KCSAN, build-coverage
@@ -245,7 +248,7 @@ sanitizers       KASAN and KCSAN kernels: selftest, soak, KCSAN mutant
 build-coverage   allmodconfig and randconfig builds of touched files
 bench, bench-uml A/B cost: UML on the host CPU, then qemu -icount
 deb              Debian packages of the series for your machine
-tree, export     apply the queue to the tree / write the tree back
+tree, export     apply the queues to the tree / write the tree back
 deps             install the Debian packages the workbench needs (root)
 clean            remove kernels, objects, logs, reports and results
                  (not the trees, the guests' tools, nor ccache)

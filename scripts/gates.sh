@@ -1,10 +1,12 @@
 #!/bin/bash
-# gates.sh TREE : walk the series patch by patch in a builder worktree and
-# run the linux-mm gates on each: it builds (bisectable), checkpatch --strict,
+# gates.sh TREE : walk the series (both queues, if the base has a second)
+# patch by patch in a builder worktree and run the linux-mm gates on each:
+# it builds (bisectable), checkpatch --strict,
 # and no new W=1, sparse or coccicheck reports in the C files it touches,
 # compared with the same files at the base. WB_GATES=build keeps only the first
-# gate (the 6.12 backport in make check). The test kernels of the base and of
-# the whole series fall out of the walk ($OUT/kernels/test-*.bzImage).
+# gate (the 6.12 backport in make check). The test kernels of the base, of
+# the first queue (series) and of both (noise) fall out of the walk
+# ($OUT/kernels/test-*.bzImage).
 set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
@@ -19,11 +21,15 @@ had_key=$(cat "$kernels/test.key" 2>/dev/null)
 rm -f "$kernels/test.key"
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
 # checkpatch runs spdxcheck.py with "python3": Debian's, which has ply and git.
-mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..lru-drain")
-mapfile -t files < <(git -C "$tree" diff --name-only "$base" lru-drain -- '*.c' | grep -v '^tools/')
+# Both queues when there is a second (branch noise on lru-drain): the walk
+# publishes test-series at the first's tip and test-noise at the second's.
+tip=$(tip_of "$tree") first=$(git -C "$tree" rev-parse lru-drain)
+mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..$tip")
+mapfile -t files < <(git -C "$tree" diff --name-only "$base" "$tip" -- '*.c' | grep -v '^tools/')
 
 # The walk is slow and depends only on these: replay it when they are unchanged.
-key=$( (echo "$WB_GATES"; git -C "$tree" rev-parse "$base" "lru-drain^{tree}"; cat $frags "$QUEUE_DIR"/0*.patch) | sha256sum | cut -c1-16)
+key=$( (echo "$WB_GATES"; git -C "$tree" rev-parse "$base" "$first^{tree}" "$tip^{tree}"
+	cat $frags "$QUEUE_DIR"/0*.patch ${QUEUE2_DIR:+"$QUEUE2_DIR"/0*.patch}) | sha256sum | cut -c1-16)
 if [ -f "$out/walk-$key" ] && [ "$had_key" = "$key" ]; then
 	echo "$key" >"$kernels/test.key"
 	tee -a "$WB_RESULTS" <"$out/walk-$key"
@@ -31,7 +37,7 @@ if [ -f "$out/walk-$key" ] && [ "$had_key" = "$key" ]; then
 	exit 0
 fi
 WB_RESULTS_ALL=$WB_RESULTS WB_RESULTS=$out/walk.tmp
-rm -f "$WB_RESULTS" "$kernels"/test-{base,series}.bzImage
+rm -f "$WB_RESULTS" "$kernels"/test-{base,series,noise}.bzImage
 
 # W=1, sparse and coccicheck build single objects in an object directory of
 # their own with the same .config, so that their flags never make the test
@@ -148,12 +154,13 @@ gate() { # kind name rev file...
 	fi
 }
 
-n=0 versions=() touched_by=()
+n=0 versions=() touched_by=() queue=$QUEUE_DIR m=0
 for f in "${files[@]}"; do versions+=("$base:$f"); done
 for c in "${commits[@]}"; do
-	n=$((n + 1))
+	n=$((n + 1)) m=$((m + 1))
+	# NNNN: the patch's number in the walk; its file is numbered in its queue
 	name=$(printf '%04d' $n)
-	patch=$(ls "$QUEUE_DIR"/$name-*.patch 2>/dev/null | head -n1)
+	patch=$(ls "$queue"/$(printf '%04d' $m)-*.patch 2>/dev/null | head -n1)
 	subject=$(git -C "$tree" log -1 --format=%s "$c")
 	# Nothing the kernel build reads changed: its build is the last one.
 	status "gates: patch $name of ${#commits[@]}: building"
@@ -161,6 +168,10 @@ for c in "${commits[@]}"; do
 		check "gate build      $name $subject (no kernel file changed)" git -C "$wt" checkout -q --detach "$c"
 	else
 		check "gate build      $name $subject" build "$c" || built=1
+	fi
+	if [ "$c" = "$first" ] && [ "$tip" != lru-drain ]; then
+		[ $built = 0 ] && cp "$obj/arch/x86/boot/bzImage" "$kernels/test-series.bzImage"
+		queue=$QUEUE2_DIR m=0
 	fi
 	status "gates: patch $name of ${#commits[@]}: checkpatch, W=1, sparse"
 	[ "$WB_GATES" = build ] && continue
@@ -185,7 +196,7 @@ if [ "$WB_GATES" != build ]; then
 	done
 fi
 if [ $built = 0 ]; then
-	cp "$obj/arch/x86/boot/bzImage" "$kernels/test-series.bzImage"
+	cp "$obj/arch/x86/boot/bzImage" "$kernels/test-$([ "$tip" = lru-drain ] && echo series || echo noise).bzImage"
 	echo "$key" >"$kernels/test.key"
 else
 	echo "error: a build failed: no series test kernel published" >&2

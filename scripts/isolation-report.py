@@ -24,6 +24,17 @@ SETUP_PROOF = {
     "partition": r"^partition 2-3: isolated, cpuset.cpus.isolated=2-3$",
 }
 rows, checks, storms, in_effect, modes, kselftest = [], {}, {}, {}, {}, {}
+KERNELS = os.environ.get("WB_KERNELS", "base series").split()
+# The other mm sources (guest/mm_noise.c), judged only when the second
+# queue's kernel (noise) booted: the base must show each where the base
+# reaches an isolated CPU in that set-up (the negative control), the noise
+# kernel none of those the second queue handles.
+noise = {}
+NOISE_FIXED = ["vmstat", "stat_refresh", "memcg_high", "slab_shrink", "collapse"]
+NOISE_LEFT = {"overcommit": "overcommit_memory=2: left as it is (cover letter)"}
+NOISE_ON_BASE = {"domain": ["stat_refresh", "slab_shrink", "overcommit", "collapse"],
+                 "nohz": ["vmstat", "stat_refresh", "memcg_high", "slab_shrink", "overcommit", "collapse"],
+                 "partition": ["stat_refresh", "slab_shrink", "overcommit", "collapse"]}
 
 failed = False
 def say(ok, what):
@@ -35,9 +46,19 @@ def say(ok, what):
         f.write(line + "\n")
 
 for setup in setups:
-    for kernel in ("base", "series"):
+    for kernel in KERNELS:
         path = os.path.join(logdir, f"isolation-{setup}-{kernel}.log")
         text = open(path, errors="replace").read() if os.path.exists(path) else ""
+        for m in re.finditer(r"^# noise trigger=(.*)$", text, re.M):
+            f = dict(kv.split("=", 1) for kv in m.group(1).split() if "=" in kv)
+            f["trigger"] = m.group(1).split()[0]
+            noise[setup, kernel, f["trigger"]] = f
+            rows.append({"setup": setup, "kernel": kernel, "source_trigger": f["trigger"],
+                         "fired": f.get("fired") == "1", "traced": f.get("traced") == "1",
+                         "source_work_items": int(f.get("source_work", -1)),
+                         "source_ipis": int(f.get("source_ipi", -1)),
+                         "other_work_items": int(f.get("other_work", -1)),
+                         "other_ipis": int(f.get("other_ipi", -1))})
         in_effect[setup, kernel] = bool(re.search(SETUP_PROOF.get(setup, "^WB-BEGIN"), text, re.M))
         # the series' kselftest, run once after the checker (guest/wb-isolation)
         m = re.search(r"^kselftest-rc=(\d+)", text, re.M)
@@ -84,7 +105,7 @@ with open(os.path.join(outdir, "isolation.json"), "w") as f:
 
 def cell(setup, kernel, trigger, key, mode=None):
     for r in rows:
-        if (r["setup"], r["kernel"], r["trigger"]) == (setup, kernel, trigger) and \
+        if (r["setup"], r["kernel"], r.get("trigger")) == (setup, kernel, trigger) and \
                 mode in (None, r.get("mglru")):
             v = r.get(key)
             if isinstance(v, bool) or v is None:
@@ -94,8 +115,8 @@ def cell(setup, kernel, trigger, key, mode=None):
 
 md = [f"CPUs 2-3 of 4 isolated; base: {base_name}.", ""]
 def triggers_of(setup, mode):
-    return list(dict.fromkeys(r["trigger"] for r in rows if r["setup"] == setup
-                              and r["trigger"] != "storm" and r["mglru"] == mode))
+    return list(dict.fromkeys(r["trigger"] for r in rows if r["setup"] == setup and "mglru" in r
+                              and r["mglru"] == mode))
 
 def modes_of(setup):
     return list(dict.fromkeys(modes.get((setup, "series"), []) + modes.get((setup, "base"), [])))
@@ -136,6 +157,31 @@ if storms:
         md.append(f"| {k} | {f['seconds']} | {f['drains']} | {f['work']} | {f.get('other_work', '?')} | {f['ipi']} "
                   f"| {f.get('tlb_ipi', '?')} | {f['oslat_max_us']} | {f.get('timerlat_samples', '-')} "
                   f"| {f.get('timerlat_p99_us', '-')} | {f.get('timerlat_max_us', '-')} |")
+def ncell(setup, kernel, t):
+    f = noise.get((setup, kernel, t))
+    if not f:
+        return "?"
+    if f.get("fired") != "1" or f.get("traced") != "1":
+        return "not run"
+    return f"{f['source_work']}/{f['source_ipi']}"
+
+if any(k[1] == "noise" for k in noise):
+    md += ["", "Other mm sources (guest/mm_noise.c; the second queue, patches/noise): a task on "
+           "isolated CPU 2 faults pages, frees accounted objects and maps and unmaps areas, then "
+           "spins in user space; CPU 0 fires each trigger (vmstat: waits 3 s). Each cell: work "
+           "items / IPIs of that source on CPU 2 in the window, on the base, the LRU series and "
+           "both series (noise). Work and IPIs that are not the source's (kworker wake-ups, "
+           "flush barriers) are in the guest log and the JSON.", "",
+           "| trigger | source | " + " | ".join(f"{st} base | series | noise" for st in setups) + " |",
+           "|---|---|" + "---|---|---|" * len(setups)]
+    SOURCE = {"vmstat": "vmstat_update", "stat_refresh": "refresh_vm_stats (stat_refresh)",
+              "overcommit": "sync_overcommit_as (overcommit_memory=2)",
+              "memcg_high": "drain_local_{memcg,obj}_stock (memory.high)",
+              "slab_shrink": "flush_cpu_sheaves (shrink every cache)",
+              "collapse": "tlb_remove_table_smp_sync IPI (MADV_COLLAPSE)"}
+    for t in SOURCE:
+        md.append(f"| {t} | {SOURCE[t]} | " + " | ".join(
+            " | ".join(ncell(st, k, t) for k in ("base", "series", "noise")) for st in setups) + " |")
 open(os.path.join(outdir, "isolation.md"), "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 
@@ -186,9 +232,39 @@ for setup in setups:
         f"(exit {brc}; {'; '.join(bfail) or 'no no-drain-work failure'})")
     # Which batch types the runs filled and proved batched before a trigger.
     filled = sorted({b for r in rows if r["setup"] == setup and r["kernel"] == "series"
-                     and r["trigger"] != "storm" and r["batched_before"] for b in r["batches"]})
+                     and r.get("batched_before") for b in r["batches"]})
     say(len(filled) >= 6, f"{setup}: the series' runs filled and drained {len(filled)} batch types "
         f"({', '.join(filled) or 'none'}; lru_move_tail cannot be filled from user space)")
+def hits(setup, kernel, t):
+    f = noise.get((setup, kernel, t), {})
+    return int(f.get("source_work", 0)) + int(f.get("source_ipi", 0))
+
+if "noise" in KERNELS:
+    for setup in setups:
+        # The LRU series' checks hold with the second queue on top.
+        for mode in modes_of(setup):
+            nc = checks.get((setup, "noise", mode), {})
+            bad = [name for name, v in nc.items() if v == "not ok"]
+            say(bool(nc) and not bad, f"{setup}, MGLRU {mode}: LRU selftest passes on the kernel with "
+                f"both series{'; not ok: ' + '; '.join(bad) if bad else ''}")
+        nrc = kselftest.get((setup, "noise"), (None, []))[0]
+        say(nrc == 0, f"{setup}: kselftest lru_drain_isolation passes on the kernel with both series (exit {nrc})")
+        ran = [t for t in NOISE_FIXED + list(NOISE_LEFT)
+               if all(noise.get((setup, k, t), {}).get("fired") == "1" and
+                      noise.get((setup, k, t), {}).get("traced") == "1" for k in ("base", "noise"))]
+        say(len(ran) == len(NOISE_FIXED) + len(NOISE_LEFT),
+            f"{setup}: every mm source trigger fired and was traced on base and noise ({', '.join(ran) or 'none'})")
+        for t in NOISE_FIXED:
+            if t in NOISE_ON_BASE.get(setup, []):
+                say(hits(setup, "base", t) > 0, f"{setup}: {t}: negative control: the base runs its work "
+                    f"on the isolated CPU ({ncell(setup, 'base', t)} work/IPIs)")
+            say(hits(setup, "noise", t) == 0, f"{setup}: {t}: no work or IPI of this source on the isolated "
+                f"CPU with the second series ({ncell(setup, 'noise', t)}; base {ncell(setup, 'base', t)})")
+        # The narrowed IPI still goes where a walker may run: CPU 1, a
+        # housekeeping CPU that is not nohz_full.
+        n = int(noise.get((setup, "noise", "collapse"), {}).get("source_ipi_elsewhere", 0))
+        say(n > 0, f"{setup}: collapse: positive control: with the second series the table-sync IPI "
+            f"still reaches the other CPUs ({n} IPIs)")
 if int(os.environ.get("WB_STORM_SECONDS", "0")) > 0:
     say("series" in storms and "base" in storms, "drain storm ran on base and series")
 if "series" in storms and "base" in storms:

@@ -17,6 +17,13 @@ WB_BASE=${WB_BASE:-mainline}
 # The queue: the pin's, or WB_QUEUE (a directory; tests/harness.sh uses one).
 QUEUE=${WB_QUEUE:-$(unset QUEUE; . "$top/bases/$WB_BASE" && echo "$QUEUE")}
 case $QUEUE in /*) QUEUE_DIR=$QUEUE ;; *) QUEUE_DIR=$top/$QUEUE ;; esac
+# The second queue (the other mm sources), applied on top of the first as
+# branch noise: the pin's QUEUE2, none if it has none; WB_QUEUE set without
+# WB_QUEUE2 means none too.
+QUEUE2=${WB_QUEUE2-$([ -n "${WB_QUEUE:-}" ] || { unset QUEUE2; . "$top/bases/$WB_BASE" && echo "${QUEUE2:-}"; })}
+case $QUEUE2 in '') QUEUE2_DIR= ;; /*) QUEUE2_DIR=$QUEUE2 ;; *) QUEUE2_DIR=$top/$QUEUE2 ;; esac
+# The branch that holds both queues: noise, or lru-drain without a second.
+tip_of() { git -C "$1" rev-parse -q --verify noise >/dev/null && echo noise || echo lru-drain; }
 OUT=$top/build WB_TAG=
 [ "$WB_BASE" = mainline ] || OUT=$top/build/$WB_BASE WB_TAG="[$WB_BASE] "
 OUT=${WB_OUT:-$OUT}	# kernels, logs, reports (tests/harness.sh sets its own)
@@ -47,6 +54,7 @@ build_guest_tests() { # tree dir [cc]
 	local cc=${3:-gcc} flags=(-O2 -Wall -I "$1/tools/testing/selftests/mm")
 	[ "$cc" = gcc ] || flags+=(-static)
 	"$cc" "${flags[@]}" -o "$2/lru_drain_isolation" "$top/guest/lru_drain_checks.c" &&
+		"$cc" "${flags[@]}" -o "$2/mm_noise" "$top/guest/mm_noise.c" &&
 		"$cc" "${flags[@]}" -o "$2/lru_drain_selftest" "$1/tools/testing/selftests/mm/lru_drain_isolation.c"
 }
 # The object kbuild compiles FILE (a .c file of TREE) into: its own, or that

@@ -25,11 +25,14 @@ mkdir -p "$work/logs" "$OUT/report"
 # The selftest sources come from the branch, the UAPI headers from an
 # O= build of the tree: nothing is written into the tree. Both are redone
 # when the branch moves (git archive's old mtimes would fool make).
-commit=$(git -C "$tree" rev-parse lru-drain) || exit 1
+# "series" is the kernel with both queues, when the base has a second.
+tip=$(tip_of "$tree") series_kernel=test-series
+[ "$tip" = noise ] && series_kernel=test-noise
+commit=$(git -C "$tree" rev-parse "$tip") || exit 1
 if [ "$(cat "$work/commit" 2>/dev/null)" != "$commit" ]; then
 	rm -rf "$src" "$bin" "$work/commit"
 	mkdir -p "$src" "$bin"
-	git -C "$tree" archive lru-drain tools/include tools/arch mm/gup_test.h lib/test_hmm_uapi.h include/vdso \
+	git -C "$tree" archive "$tip" tools/include tools/arch mm/gup_test.h lib/test_hmm_uapi.h include/vdso \
 		tools/testing/selftests/{lib.mk,kselftest.h,kselftest_harness.h,kselftest,mm,pidfd,clone3,x86} |
 		tar -x -C "$src" || exit 1
 	nice -n 10 make -s -j2 -C "$tree" O="$work/hdr" headers >"$work/headers.log" 2>&1 ||
@@ -93,7 +96,8 @@ boot_both() { # run [categories]
 		log=$work/logs/$k-$1.log
 		start=$SECONDS
 		WB_TIMEOUT=$WB_TIMEOUT WB_APPEND="norandmaps wb.arg=${cats// /,}" "$top/scripts/run-qemu.sh" \
-			"$OUT/kernels/test-$k.bzImage" "$work/initramfs.cpio" mm-selftests "$log" >/dev/null 2>&1
+			"$OUT/kernels/$([ $k = base ] && echo test-base || echo $series_kernel).bzImage" \
+			"$work/initramfs.cpio" mm-selftests "$log" >/dev/null 2>&1
 		[ $? -le 1 ] && [ "$(grep -c '^WB-MM-CATEGORY ' "$log")" = "$(wc -w <<<"$cats")" ] || ok=false
 		ran[$k-$1]=" $cats "
 		echo "    $k run $1: $((SECONDS - start))s;" $(sed -nE 's/^WB-MM-CATEGORY (\S+) rc=\S+ seconds=(\S+)/\1 \2s/p' "$log" | paste -sd,)
@@ -142,7 +146,7 @@ if [ -n "$again" ]; then
 fi
 check "mm selftests: ${#boots[@]} boots ($WB_CATEGORIES) completed without a kernel report" $ok
 diffs=$(compare)
-check "mm selftests: every test gives the same result on base and series" test -z "$(grep '^changed' <<<"$diffs")"
+check "mm selftests: every test gives the same result on base and series ($series_kernel)" test -z "$(grep '^changed' <<<"$diffs")"
 [ -n "$diffs" ] && sed 's/^/    /' <<<"$diffs"
 # A test that passed all its subtests by skipping them does not count.
 passed=$(grep '|PASS' "$work/logs/series-1.results" | grep -vc '(pass:0 ')

@@ -1,9 +1,11 @@
 #!/bin/bash
 # mutants.sh TREE : the teeth of the tests. Each mutants/*.patch is a broken
-# variant of the mainline series; applied on top of it in the builder
-# worktree, built with the test config (incrementally, in the walk's object
-# directory) and booted with the selftest, it must be caught by what its
-# "Caught-by:" line names: a check the selftest fails, or a kernel report.
+# variant of the mainline series (noise-*: of the second queue); applied on
+# top of both in the builder worktree, built with the test config
+# (incrementally, in the walk's object directory) and booted with the
+# checkers in its "Setup:" (default domain), it must be caught by what its
+# "Caught-by:" line names: a check that fails, a line of guest/mm_noise.c
+# that shows the source's work, or a kernel report.
 set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
@@ -25,7 +27,7 @@ for m in "$mutants"/*.patch; do
 done
 [ ${#todo[@]} -gt 0 ] || { [ $failed = 1 ] || fail "mutants: some mutant to run in $mutants"; exit 1; }
 build_guest_tests "$tree" "$guest" &&
-	"$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" "$guest/lru_drain_isolation" ||
+	"$top/scripts/mkinitramfs.sh" "$guest/initramfs.cpio" "$guest/lru_drain_isolation" "$guest/mm_noise" ||
 	{ fail "mutants: selftest guest builds"; exit 1; }
 
 # A mutant's build must change the objects of the files it touches, from
@@ -34,20 +36,23 @@ build_guest_tests "$tree" "$guest" &&
 objsum() { sha256sum "$obj/${1%.c}.o" 2>/dev/null | cut -d' ' -f1; }
 sums() { for f in $files; do echo "$f $(objsum "$f")"; done; }
 build() { "$top/scripts/build-kernel.sh" "$wt" "$obj" $TEST_FRAGS; }
-boot() { # log : boot the mutant with the selftest; print what catches it
-	"$top/scripts/run-qemu.sh" "$OUT/kernels/mutant-$name.bzImage" "$guest/initramfs.cpio" selftest "$1" >/dev/null 2>&1
+boot() { # log : boot the mutant with the checkers; print what catches it
+	WB_SETUP=$setup "$top/scripts/run-qemu.sh" "$OUT/kernels/mutant-$name.bzImage" "$guest/initramfs.cpio" selftest "$1" >/dev/null 2>&1
 	grep -Em1 "$caught_by" "$1" | sed -E 's/^\[ *[0-9.]+\] //'
 }
-# The series' objects, which no mutant's may equal.
-git -C "$wt" checkout -q --detach lru-drain
+# The series' objects, which no mutant's may equal. Mutants go on the
+# branch with both queues.
+tip=$(tip_of "$tree")
+git -C "$wt" checkout -q --detach "$tip"
 files=$(sed -n 's|^+++ b/\(.*\.c\)$|\1|p' "${todo[@]}" | sort -u)
 build >/dev/null || { fail "mutants: the series builds in $obj"; exit 1; }
 series=$(sums)
 for m in "${todo[@]}"; do
 	name=$(basename "$m" .patch) log=$logs/mutant-$name.log
 	caught_by=$(sed -n 's/^Caught-by: //p' "$m")
+	setup=$(sed -n 's/^Setup: //p' "$m"); setup=${setup:-domain}
 	status "mutant $name: building and booting"
-	git -C "$wt" checkout -q --detach lru-drain
+	git -C "$wt" checkout -q --detach "$tip"
 	if ! git -C "$wt" apply "$m" 2>"$log"; then
 		miss "mutant $name applies to the series ($log)"; continue
 	fi

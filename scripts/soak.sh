@@ -1,10 +1,16 @@
 #!/bin/bash
 # soak.sh KERNEL CONFIG SECONDS : run guest/wb-soak on build/kernels/KERNEL
-# and append its verdict to build/report/soak.json.
+# (tip: the test kernel with both queues) and append its verdict to
+# build/report/soak.json.
 set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
 kernel=$1 config=$2 seconds=$3
+# tip: the test kernel with both queues, or the first's without a second
+if [ "$kernel" = tip ]; then
+	kernel=test-series
+	[ -n "$QUEUE2_DIR" ] && [ -f "$OUT/kernels/test-noise.bzImage" ] && kernel=test-noise
+fi
 log=$OUT/logs/soak-$kernel.log guest=$OUT/guest
 "$top/scripts/mkinitramfs.sh" "$guest/soak.cpio" /usr/bin/stress-ng || exit 1
 WB_APPEND="wb.arg=$seconds" WB_TIMEOUT=$((seconds * 3 + 300)) \

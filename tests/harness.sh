@@ -97,6 +97,27 @@ sed -i 1s/x/1/ "$tmp/user3/mm/folio.c" && git -C "$tmp/user3" commit -q -am "wha
 check "harness: KSRC: after a failed apply, a new HEAD is taken" \
 	test "$(ksrc_tree "$tmp/user3" "$tmp/kt3")" = "$(git -C "$tmp/user3" rev-parse HEAD)"
 
+# A second queue goes on top of the first as branch noise; one that does
+# not apply is named, with its hunk.
+git -C "$tmp/user2" checkout -q -b wb-scratch
+echo '/* a second change */' >>"$tmp/user2/mm/swap.c"
+git -C "$tmp/user2" -c user.name=t -c user.email=t@t commit -q -am "mm: a second change"
+sed -i 500s/500/five/ "$tmp/user2/fs/buffer.c"
+git -C "$tmp/user2" -c user.name=t -c user.email=t@t commit -q -am "fs: a change"
+mkdir -p "$tmp/queue2" "$tmp/queue2-bad"
+git -C "$tmp/user2" format-patch -q -o "$tmp/queue2" HEAD~2..HEAD~1 && (cd "$tmp/queue2" && ls 0*.patch >series)
+# the second patch with context that is not there
+git -C "$tmp/user2" format-patch -q --stdout HEAD^ | sed 's/^ 49\([789]\)$/ x\1/' >"$tmp/queue2-bad/0001-bad.patch"
+echo 0001-bad.patch >"$tmp/queue2-bad/series"
+git -C "$tmp/user2" checkout -q - && git -C "$tmp/user2" branch -q -D wb-scratch
+WB_QUEUE="$tmp/queue" WB_QUEUE2="$tmp/queue2" scripts/tree.sh "$tmp/kt2q" "$tmp/user2" >/dev/null 2>&1
+check "harness: a second queue goes on top of the first (noise = lru-drain + 1)" \
+	test "$(git -C "$tmp/kt2q" rev-parse noise^)" = "$(git -C "$tmp/kt2q" rev-parse lru-drain)"
+expect_error "a second queue that does not apply is named" "queue2-bad does not apply" \
+	env WB_QUEUE="$tmp/queue" WB_QUEUE2="$tmp/queue2-bad" scripts/tree.sh "$tmp/kt2b" "$tmp/user2"
+expect_error "a second queue that does not apply names the hunk" "fs/buffer.c: Hunk #1 FAILED" \
+	env WB_QUEUE="$tmp/queue" WB_QUEUE2="$tmp/queue2-bad" scripts/tree.sh "$tmp/kt2b" "$tmp/user2"
+
 # A build that fails publishes no kernel and no key, and gates says so.
 # (an image of an earlier build lies where a new one would be)
 mkdir -p "$tmp/out/kernels" "$tmp/out/obj/test/arch/x86/boot" && touch "$tmp/out/obj/test/arch/x86/boot/bzImage"
