@@ -24,11 +24,12 @@ if [ "${WB_MATRIX_BASE:-0}" = 1 ] || [ "${WB_MATRIX:-}" = every ]; then
 	check "gate build-$name base" build "$@" && [ -n "$image" ] &&
 		cp "$image" "$OUT/kernels/$name-base.${image##*/}"
 fi
-mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..lru-drain")
+tip=$(tip_of "$tree")	# both queues, when there is a second
+mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..$tip")
 what=" (the whole series)"
 if [ "${WB_MATRIX_OBJECTS:-0}" = 1 ] && [ "${WB_MATRIX:-}" != every ]; then
-	git -C "$wt" checkout -q --detach lru-drain
-	for f in $(git -C "$tree" diff --name-only "$base" lru-drain -- '*.c' ':!tools'); do
+	git -C "$wt" checkout -q --detach "$tip"
+	for f in $(git -C "$tree" diff --name-only "$base" "$tip" -- '*.c' ':!tools'); do
 		WB_TARGETS+=" $(object_of "$wt" "$f")"
 	done
 	export WB_TARGETS
