@@ -1,12 +1,13 @@
 #!/bin/bash
 # sanitizers.sh TREE : the series under KASAN and under KCSAN, as syzbot runs
-# them. Each kernel (the test config plus config/kasan.config or
-# config/kcsan.config) boots the selftest and a 60 s soak. KASAN must report
-# nothing at all; KCSAN must report no data race in a function of
-# mm/folio.c or mm/mlock.c (it also reports races elsewhere in 7.3-rc7,
-# listed but not counted). Its negative control: each mutants/kcsan/*.patch,
-# a data race that make mutants does not see, must make the KCSAN soak report
-# a race in one of those functions, or the kernel's own checks fire. WB_SANITIZERS=kcsan runs one of them.
+# them, on both queues. Each kernel (the test config plus config/kasan.config
+# or config/kcsan.config) boots the selftest and a 60 s soak. KASAN must
+# report nothing at all; KCSAN must report no data race in a function of
+# mm/folio.c or mm/mlock.c (it also reports races elsewhere in 7.3-rc7, listed
+# but not counted). Its negative control: each mutants/kcsan/*.patch, a data
+# race that make mutants does not see, must make the KCSAN soak report a race
+# in one of those functions, or the kernel's own checks fire.
+# WB_SANITIZERS=kcsan runs one of them.
 set -uo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
@@ -36,7 +37,7 @@ for san in ${WB_SANITIZERS:-kasan kcsan}; do
 	[ -n "$found" ] && sed 's/^/    /' <<<"$found"
 	for m in "$top"/mutants/kcsan/*.patch; do
 		name=$(basename "$m" .patch) log=$logs/kcsan-mutant-$name.log
-		git -C "$wt" checkout -q --detach lru-drain && git -C "$wt" apply "$m" &&
+		git -C "$wt" checkout -q --detach "$(tip_of "$tree")" && git -C "$wt" apply "$m" &&
 			"$top/scripts/build-kernel.sh" "$wt" "$OUT/obj/$san" $TEST_FRAGS "$top/config/$san.config" >/dev/null
 		built=$?
 		git -C "$wt" checkout -q -- .
@@ -49,7 +50,7 @@ for san in ${WB_SANITIZERS:-kasan kcsan}; do
 		check "kcsan mutant $name caught: $found" test -n "$found"
 	done
 	# the object directory holds the last mutant now: build the series again
-	git -C "$wt" checkout -q --detach lru-drain
+	git -C "$wt" checkout -q --detach "$(tip_of "$tree")"
 	"$top/scripts/build-kernel.sh" "$wt" "$OUT/obj/$san" $TEST_FRAGS "$top/config/$san.config" >/dev/null
 done
 true
