@@ -9,8 +9,15 @@
  * trace, between two markers, shows the work items that ran on the isolated
  * CPU and the IPIs sent to it; those of the source are counted apart from
  * everything else, and its IPIs to other CPUs too (a fix that narrows an
- * IPI must still send it to the CPUs that need it). One line per trigger:
- *   # noise trigger=T fired=1 traced=1 source_work=N source_ipi=N
+ * IPI must still send it to the CPUs that need it).
+ *
+ * Then CPU 1, a housekeeping CPU with a task that keeps faulting pages in
+ * a memory cgroup of its own, joins a cpuset isolated partition at run
+ * time: its pending vmstat_update must not run there, a drain of the obj
+ * stock must pass it over, and once it has left the partition, must reach
+ * it again (6.12 has one stock, drained by drain_local_stock). One line
+ * per trigger:
+ *   # noise trigger=T cpu=C fired=1 traced=1 source_work=N source_ipi=N
  *     other_work=N other_ipi=N source_ipi_elsewhere=N
  */
 #define _GNU_SOURCE
@@ -28,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +43,8 @@
 #define PAGE		4096
 #define HPAGE		(2UL << 20)
 #define FAULT_PAGES	100	/* not a multiple of the memcg charge batch (64) */
+#define JOIN_CPU	1
+#define JOIN		"/sys/fs/cgroup/mm_noise_join"
 
 static int fire_stat_refresh(void);
 static int fire_overcommit(void);
@@ -42,19 +52,46 @@ static int fire_memcg_high(void);
 static int fire_slab_shrink(void);
 static int fire_collapse(void);
 static int fire_nothing(void);
+static int fire_join(void);
+static int fire_join_memcg_high(void);
+static int stop_joiner(void);
+static int leave(void);
 
-/* @source matches the work function or IPI callback the source runs. */
-static const struct trigger {
+/*
+ * @source matches the work function or IPI callback the source runs;
+ * @before, if any, runs before the trace starts; with @from_return, what
+ * happens while @fire runs is not counted.
+ */
+struct trigger {
 	const char *name, *source;
 	int (*fire)(void);
 	int window_ms;
-} triggers[] = {
+	int (*before)(void);
+	bool from_return;
+};
+
+static const struct trigger triggers[] = {
 	{ "vmstat",	  "^vmstat_update$",				fire_nothing,	   3000 },
 	{ "stat_refresh", "^refresh_vm_stats$",				fire_stat_refresh, 300 },
 	{ "overcommit",	  "^sync_overcommit_as$",			fire_overcommit,   300 },
-	{ "memcg_high",	  "^drain_local_(memcg|obj)_stock$",		fire_memcg_high,   300 },
+	{ "memcg_high",	  "^drain_local_(memcg_|obj_)?stock$",		fire_memcg_high,   300 },
 	{ "slab_shrink",  "^flush_cpu_sheaves$",			fire_slab_shrink,  300 },
 	{ "collapse",	  "^tlb_remove_table_smp_sync$",		fire_collapse,	   300 },
+};
+
+/*
+ * On CPU 1. join_vmstat counts from the moment the partition exists: until
+ * then CPU 1 is a housekeeping CPU. The joiner is stopped before the first
+ * stock drain, so that both drains see the same obj stock, which caches
+ * the joiner's objcg for as long as no other objcg is charged on CPU 1:
+ * the first drain passes it over, the second must drain it. (The memcg
+ * stock is flagged only if it holds pages at that moment; its drains are
+ * in the log, not counted.)
+ */
+static const struct trigger join_triggers[] = {
+	{ "join_vmstat",  "^vmstat_update$",		fire_join,	      3000, NULL, true },
+	{ "join_memcg",	  "^drain_local_(obj_)?stock$",	fire_join_memcg_high, 300, stop_joiner },
+	{ "rejoin_memcg", "^drain_local_(obj_)?stock$",	fire_join_memcg_high, 300, leave },
 };
 
 static const char * const filtered[] = {
@@ -63,8 +100,8 @@ static const char * const filtered[] = {
 	T "events/csd/csd_queue_cpu/filter",
 };
 
-static int iso_cpu = -1;
-static pid_t child;
+static int iso_cpu = -1, watch_cpu;
+static pid_t child, joiner;
 static volatile sig_atomic_t refill;
 static char child_cgroup[256];
 
@@ -205,19 +242,92 @@ static int fire_overcommit(void)
 }
 
 /* memory.high below the usage makes the write drain all charge stocks. */
-static int fire_memcg_high(void)
+static int lower_high(const char *cgroup)
 {
 	char path[300], usage[32], val[32];
 	int err;
 
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.current", child_cgroup);
-	if (!child_cgroup[0] || read_str(path, usage, sizeof(usage)))
+	snprintf(path, sizeof(path), "%s/memory.current", cgroup);
+	if (read_str(path, usage, sizeof(usage)))
 		return -1;
 	snprintf(val, sizeof(val), "%lld", atoll(usage) - 16 * PAGE);
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.high", child_cgroup);
+	snprintf(path, sizeof(path), "%s/memory.high", cgroup);
 	err = write_str(path, val);
 	write_str(path, "max");
 	return err;
+}
+
+static int fire_memcg_high(void)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s", child_cgroup);
+	return child_cgroup[0] ? lower_high(path) : -1;
+}
+
+static int fire_join_memcg_high(void)
+{
+	return lower_high(JOIN);
+}
+
+static int set_partition(const char *type)
+{
+	char buf[64];
+	int err = write_str(JOIN "/cpuset.cpus.partition", type);
+
+	if (!err && (read_str(JOIN "/cpuset.cpus.partition", buf, sizeof(buf)) ||
+		     strncmp(buf, type, strlen(type)) || buf[strlen(type)] != '\n'))
+		err = -EINVAL;
+	return err;
+}
+
+static int fire_join(void)
+{
+	return set_partition("isolated");
+}
+
+static int leave(void)
+{
+	return set_partition("member");
+}
+
+static int stop_joiner(void)
+{
+	int status;
+
+	if (kill(joiner, SIGSTOP) || waitpid(joiner, &status, WUNTRACED) != joiner ||
+	    !WIFSTOPPED(status))
+		return -1;
+	return 0;
+}
+
+/* The joiner: CPU 1, its own memory cgroup, faulting and freeing pages. */
+static int start_joiner(void)
+{
+	write_str("/sys/fs/cgroup/cgroup.subtree_control", "+cpuset");
+	if (mkdir(JOIN, 0755) && errno != EEXIST)
+		return -errno;
+	if (write_str(JOIN "/cpuset.cpus", "1"))
+		return -1;
+	joiner = fork();
+	if (!joiner) {
+		write_str(JOIN "/cgroup.procs", "0");
+		pin(JOIN_CPU);
+		for (;;)
+			fill();
+	}
+	sleep(2);	/* vmstat_update runs, and re-arms, on CPU 1 */
+	return joiner < 0 ? -1 : 0;
+}
+
+static void stop_join(void)
+{
+	if (joiner > 0) {
+		kill(joiner, SIGKILL);
+		waitpid(joiner, NULL, 0);
+	}
+	leave();
+	rmdir(JOIN);
 }
 
 static int fire_slab_shrink(void)
@@ -307,13 +417,13 @@ static void count_line(const char *line, regex_t *source, char csd[][64], struct
 	}
 	if (c->markers != 1)
 		return;
-	if ((ev = strstr(line, " workqueue_execute_start: ")) && cpu == iso_cpu) {
+	if ((ev = strstr(line, " workqueue_execute_start: ")) && cpu == watch_cpu) {
 		sym(ev, "function ", fn, sizeof(fn));
 		if (!regexec(source, fn, 0, NULL, 0))
 			c->source_work++;
 		else
 			c->other_work++;
-		printf("#  work on cpu%d: %s\n", iso_cpu, fn);
+		printf("#  work on cpu%d: %s\n", watch_cpu, fn);
 		return;
 	}
 	if ((ev = strstr(line, " csd_queue_cpu: ")) && cpu >= 0 && cpu < 64) {
@@ -323,11 +433,11 @@ static void count_line(const char *line, regex_t *source, char csd[][64], struct
 	if ((ev = strstr(line, " ipi_send_cpu: "))) {
 		int target = atoi(strstr(ev, "cpu=") + 4);
 
-		to_iso = target == iso_cpu;
+		to_iso = target == watch_cpu;
 		to_other = !to_iso;
 	} else if ((ev = strstr(line, " ipi_send_cpumask: "))) {
-		to_iso = mask_has(strstr(ev, "cpumask=") + 8, iso_cpu);
-		to_other = mask_has_other(strstr(ev, "cpumask=") + 8, iso_cpu);
+		to_iso = mask_has(strstr(ev, "cpumask=") + 8, watch_cpu);
+		to_other = mask_has_other(strstr(ev, "cpumask=") + 8, watch_cpu);
 	} else {
 		return;
 	}
@@ -344,21 +454,28 @@ static void count_line(const char *line, regex_t *source, char csd[][64], struct
 		c->source_ipi++;
 	else
 		c->other_ipi++;
-	printf("#  IPI to cpu%d from cpu%d: %s\n", iso_cpu, cpu, fn);
+	printf("#  IPI to cpu%d from cpu%d: %s\n", watch_cpu, cpu, fn);
 }
 
-static int run(const struct trigger *t, int ready)
+static int run(const struct trigger *t, int ready, int cpu)
 {
 	static char csd[64][64];
 	struct count c = { 0 };
 	char marker[64], line[1024];
 	regex_t source;
 	FILE *trace;
-	int err;
+	int err = 0;
 
-	kill(child, SIGUSR1);
-	if (wait_ready(ready)) {
-		printf("# noise trigger=%s fired=0 error=child-not-ready\n", t->name);
+	watch_cpu = cpu;
+	if (cpu == iso_cpu) {
+		kill(child, SIGUSR1);
+		if (wait_ready(ready)) {
+			printf("# noise trigger=%s cpu=%d fired=0 error=child-not-ready\n", t->name, cpu);
+			return -1;
+		}
+	}
+	if (t->before && t->before()) {
+		printf("# noise trigger=%s cpu=%d fired=0 error=not-prepared\n", t->name, cpu);
 		return -1;
 	}
 	usleep(300 * 1000);	/* the child is back in user space */
@@ -366,8 +483,11 @@ static int run(const struct trigger *t, int ready)
 	write_str(T "trace", "");
 	write_str(T "tracing_on", "1");
 	snprintf(marker, sizeof(marker), "mm_noise: %s begin", t->name);
+	if (t->from_return)
+		err = t->fire();
 	write_str(T "trace_marker", marker);
-	err = t->fire();
+	if (!t->from_return)
+		err = t->fire();
 	usleep(t->window_ms * 1000);
 	snprintf(marker, sizeof(marker), "mm_noise: %s end", t->name);
 	write_str(T "trace_marker", marker);
@@ -380,8 +500,8 @@ static int run(const struct trigger *t, int ready)
 	if (trace)
 		fclose(trace);
 	regfree(&source);
-	printf("# noise trigger=%s fired=%d traced=%d source_work=%d source_ipi=%d other_work=%d other_ipi=%d source_ipi_elsewhere=%d%s%s\n",
-	       t->name, !err, c.markers == 3, c.source_work, c.source_ipi, c.other_work,
+	printf("# noise trigger=%s cpu=%d fired=%d traced=%d source_work=%d source_ipi=%d other_work=%d other_ipi=%d source_ipi_elsewhere=%d%s%s\n",
+	       t->name, cpu, !err, c.markers == 3, c.source_work, c.source_ipi, c.other_work,
 	       c.other_ipi, c.elsewhere, err ? " error=" : "", err ? strerror(-err > 0 ? -err : EIO) : "");
 	return err || c.markers != 3 ? -1 : 0;
 }
@@ -389,7 +509,7 @@ static int run(const struct trigger *t, int ready)
 int main(void)
 {
 	char buf[300];
-	int fds[2], rc = 0;
+	int fds[2], rc = 0, jrc = 0;
 	FILE *f;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -421,8 +541,18 @@ int main(void)
 		fclose(f);
 	printf("# noise isolated cpu=%d child cgroup=%s\n", iso_cpu, child_cgroup);
 	for (size_t i = 0; i < sizeof(triggers) / sizeof(triggers[0]); i++)
-		rc |= run(&triggers[i], fds[0]);
+		rc |= run(&triggers[i], fds[0], iso_cpu);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
+	if (start_joiner()) {
+		printf("# noise error=no-joiner\n");
+		rc = 1;
+	} else {
+		/* each step needs the one before */
+		for (size_t i = 0; i < sizeof(join_triggers) / sizeof(join_triggers[0]) && !jrc; i++)
+			jrc = run(&join_triggers[i], fds[0], JOIN_CPU);
+		rc |= jrc;
+	}
+	stop_join();
 	return rc ? 1 : 0;
 }

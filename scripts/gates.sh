@@ -27,9 +27,11 @@ tip=$(tip_of "$tree") first=$(git -C "$tree" rev-parse lru-drain)
 mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..$tip")
 mapfile -t files < <(git -C "$tree" diff --name-only "$base" "$tip" -- '*.c' | grep -v '^tools/')
 
-# The walk is slow and depends only on these: replay it when they are unchanged.
+# The walk is slow and depends only on these (and on its own code): replay
+# it when they are unchanged.
 key=$( (echo "$WB_GATES"; git -C "$tree" rev-parse "$base" "$first^{tree}" "$tip^{tree}"
-	cat $frags "$QUEUE_DIR"/0*.patch ${QUEUE2_DIR:+"$QUEUE2_DIR"/0*.patch}) | sha256sum | cut -c1-16)
+	cat $frags "$QUEUE_DIR"/0*.patch ${QUEUE2_DIR:+"$QUEUE2_DIR"/0*.patch} "$0" "$top/scripts/fastpath.sh") |
+	sha256sum | cut -c1-16)
 if [ -f "$out/walk-$key" ] && [ "$had_key" = "$key" ]; then
 	echo "$key" >"$kernels/test.key"
 	tee -a "$WB_RESULTS" <"$out/walk-$key"
@@ -174,6 +176,11 @@ for c in "${commits[@]}"; do
 	fi
 	if [ "$c" = "$first" ] && [ "$tip" != lru-drain ]; then
 		[ $built = 0 ] && cp "$obj/arch/x86/boot/bzImage" "$kernels/test-series.bzImage"
+		# the first queue's objects of what the second changes: fastpath.sh
+		rm -rf "$out/series-obj"
+		for f in $(git -C "$tree" diff --name-only "$first" "$tip" -- '*.c' | grep -v '^tools/'); do
+			o=$(object_of "$wt" "$f") && mkdir -p "$out/series-obj/${o%/*}" && cp "$obj/$o" "$out/series-obj/$o"
+		done
 		queue=$QUEUE2_DIR m=0
 	fi
 	status "gates: patch $name of ${#commits[@]}: checkpatch, W=1, sparse"
@@ -200,6 +207,10 @@ if [ "$WB_GATES" != build ]; then
 fi
 if [ $built = 0 ]; then
 	cp "$obj/arch/x86/boot/bzImage" "$kernels/test-$([ "$tip" = lru-drain ] && echo series || echo noise).bzImage"
+	if [ "$tip" != lru-drain ] && [ "$WB_GATES" != build ]; then
+		status "gates: fast paths"
+		"$top/scripts/fastpath.sh" "$out/series-obj" "$obj" || wb_failed=1
+	fi
 	echo "$key" >"$kernels/test.key"
 else
 	echo "error: a build failed: no series test kernel published" >&2

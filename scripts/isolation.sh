@@ -55,4 +55,6 @@ done
 
 base_name=$(git -C "$tree" log -1 --format=%s "$(cat "$tree.base")")
 [ -f "$tree.upstream" ] && base_name="$(git -C "$tree" describe --always "$(cat "$tree.base")") (KSRC)"
+# a base's second queue may hold some of the fixes only (its pin says which)
+export WB_NOISE_CHECKS=$(unset NOISE_CHECKS; . "$top/bases/$WB_BASE" && echo "${NOISE_CHECKS:-}")
 WB_KERNELS=$kernels python3 "$top/scripts/isolation-report.py" "$logs" "$report" "$base_name" $WB_SETUPS
