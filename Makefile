@@ -21,8 +21,8 @@ X86_RT           1         make matrix boots an x86 PREEMPT_RT kernel
 ARM64_RT         1         make arm64 builds PREEMPT_RT arm64 kernels
 SOAK_SECONDS     600       length of make soak (make check: 120)
 SANITIZERS       kasan kcsan  kernels of make sanitizers
-CATEGORIES       16 of them  run_vmtests.sh categories of make mm-selftests
-                           (the list: scripts/mm-selftests.sh)
+CATEGORIES       17 of them  run_vmtests.sh categories of make mm-selftests,
+                           and memcg (the list: scripts/mm-selftests.sh)
 RUNS             1         boots of each kernel in make mm-selftests
 MIN_PASS         10        tests the series must pass in make mm-selftests
 RANDCONFIG_SEEDS 0x5eed1 0x5eed2  randconfigs of make build-coverage
@@ -208,7 +208,7 @@ endif
 	$(STEP) "make mutants" $(MAKE) $(SUB) mutants
 	$(STEP) "make matrix$(if $(EVERY),, X86_RT=0)" $(MAKE) $(SUB) matrix X86_RT=$(if $(EVERY),1,0)
 	$(STEP) "make soak" $(MAKE) $(SUB) soak SOAK_SECONDS=120
-	$(STEP) "make mm-selftests" $(MAKE) $(SUB) mm-selftests
+	$(STEP) "make mm-selftests$(if $(EVERY),, (without memcg))" env $(if $(EVERY),,WB_CATEGORIES_SKIP=memcg) $(MAKE) $(SUB) mm-selftests
 	$(STEP) "make arm64" $(MAKE) $(SUB) arm64 ARM64_RT=1
 	$(if $(EVERY),$(STEP) "make arm64 ARM64_RT=0" $(MAKE) $(SUB) arm64 ARM64_RT=0)
 	$(STEP) "make deb (small config)" $(MAKE) $(SUB) deb DEB_CONFIG=small

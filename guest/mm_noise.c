@@ -37,6 +37,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define T		"/sys/kernel/tracing/"
@@ -51,7 +52,7 @@ static int fire_overcommit(void);
 static int fire_memcg_high(void);
 static int fire_slab_shrink(void);
 static int fire_collapse(void);
-static int fire_nothing(void);
+static int fire_busy(void);
 static int fire_join(void);
 static int fire_join_memcg_high(void);
 static int stop_joiner(void);
@@ -71,7 +72,7 @@ struct trigger {
 };
 
 static const struct trigger triggers[] = {
-	{ "vmstat",	  "^vmstat_update$",				fire_nothing,	   3000 },
+	{ "vmstat",	  "^vmstat_update$",				fire_busy,	   100 },
 	{ "stat_refresh", "^refresh_vm_stats$",				fire_stat_refresh, 300 },
 	{ "overcommit",	  "^sync_overcommit_as$",			fire_overcommit,   300 },
 	{ "memcg_high",	  "^drain_local_(memcg_|obj_)?stock$",		fire_memcg_high,   300 },
@@ -80,8 +81,8 @@ static const struct trigger triggers[] = {
 };
 
 /*
- * On CPU 1. join_vmstat counts from the moment the partition exists: until
- * then CPU 1 is a housekeeping CPU. The joiner is stopped before the first
+ * On CPU 1. join_vmstat counts from when the partition write has returned:
+ * until then CPU 1 is a housekeeping CPU. The joiner is stopped before the first
  * stock drain, so that both drains see the same obj stock, which caches
  * the joiner's objcg for as long as no other objcg is charged on CPU 1:
  * the first drain passes it over, the second must drain it. (The memcg
@@ -172,11 +173,14 @@ static void on_usr1(int sig)
 /* What each source keeps per CPU, made on the isolated CPU. */
 static void fill(void)
 {
-	static char *pages;
+	char *pages;
 	int fds[2];
 
-	if (pages)
-		munmap(pages, FAULT_PAGES * PAGE);
+	/*
+	 * The last fill's pages stay mapped: unmapping them would take back
+	 * from the counter diffs what the new ones add, leaving the vmstat
+	 * shepherd nothing to fold.
+	 */
 	pages = mmap(NULL, FAULT_PAGES * PAGE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (pages != MAP_FAILED) {
@@ -219,8 +223,19 @@ static int wait_ready(int ready)
 	return poll(&p, 1, 5000) == 1 && read(ready, &c, 1) == 1 ? 0 : -1;
 }
 
-static int fire_nothing(void)
+/*
+ * 3 s with CPU 0 busy: the vmstat shepherd's timer is deferrable and
+ * does not fire on an idle CPU, so with every housekeeping CPU idle the
+ * shepherd may not look at the isolated CPU at all.
+ */
+static int fire_busy(void)
 {
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < 3000);
 	return 0;
 }
 
@@ -241,16 +256,21 @@ static int fire_overcommit(void)
 	return err;
 }
 
-/* memory.high below the usage makes the write drain all charge stocks. */
+/*
+ * memory.high below the usage makes the write drain all charge stocks:
+ * 16 pages below, or half of a usage smaller than 32 pages (the joiner
+ * may have been stopped with its pages unmapped).
+ */
 static int lower_high(const char *cgroup)
 {
 	char path[300], usage[32], val[32];
+	long long cur;
 	int err;
 
 	snprintf(path, sizeof(path), "%s/memory.current", cgroup);
-	if (read_str(path, usage, sizeof(usage)))
+	if (read_str(path, usage, sizeof(usage)) || (cur = atoll(usage)) <= 0)
 		return -1;
-	snprintf(val, sizeof(val), "%lld", atoll(usage) - 16 * PAGE);
+	snprintf(val, sizeof(val), "%lld", cur > 32 * PAGE ? cur - 16 * PAGE : cur / 2);
 	snprintf(path, sizeof(path), "%s/memory.high", cgroup);
 	err = write_str(path, val);
 	write_str(path, "max");
@@ -523,6 +543,8 @@ int main(void)
 	/* the drain checker filtered these to its isolated CPU: see every CPU */
 	for (size_t i = 0; i < sizeof(filtered) / sizeof(filtered[0]); i++)
 		write_str(filtered[i], "0");
+	/* the markers come from CPU 0: order the CPUs' events as they happened */
+	write_str(T "trace_clock", "global");
 	pin(0);
 	child = fork();
 	if (!child)

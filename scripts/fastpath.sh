@@ -52,7 +52,7 @@ body() { # dis function
 		for (i = 1; i <= nl; i++) {
 			if (l[i] !~ /^mov +\$0x[0-9a-f]+,%esi$/) continue
 			for (j = i + 1; j <= nl && j <= i + 8 && l[j] !~ /^call/; j++) ;
-			if (l[j + 1] ~ /R_X86_64_PLT32\t(lockdep_rcu_suspicious|__might_sleep|__might_resched|__might_fault)-0x4/)
+			if (l[j] ~ /^call/ && l[j + 1] ~ /R_X86_64_PLT32\t(lockdep_rcu_suspicious|__might_sleep|__might_resched|__might_fault)-0x4/)
 				sub(/\$0x[0-9a-f]+/, "$LINE", l[i])
 		}
 		for (i = 1; i <= nl; i++) print l[i]
@@ -61,12 +61,15 @@ body() { # dis function
 	p {
 		sub(/^[ \t]*[0-9a-f]+:[ \t]+/, "")
 		gsub(/[0-9a-f]+ </, "<")
-		# a PC-relative reference is 4 bytes before its target
+		# A PC-relative reference is mostly 4 bytes before its target; when
+		# an immediate follows it is 5 or 8, and the lookup may then name
+		# the symbol before: the same in both builds, or a false difference.
 		pc = /R_X86_64_(PC32|PLT32)/ ? 4 : 0
 		out = ""
-		while (match($0, /\.[A-Za-z_.0-9]+\+0x[0-9a-f]+/)) {
-			ref = substr($0, RSTART, RLENGTH); split(ref, r, "+")
-			out = out substr($0, 1, RSTART - 1) sym(r[1], hex(r[2]) + pc)
+		# a section after a blank, not a symbol like foo.constprop.0+0x7c
+		while (match($0, /[ \t]\.[A-Za-z_.0-9]+\+0x[0-9a-f]+/)) {
+			ref = substr($0, RSTART + 1, RLENGTH - 1); split(ref, r, "+")
+			out = out substr($0, 1, RSTART) sym(r[1], hex(r[2]) + pc)
 			$0 = substr($0, RSTART + RLENGTH)
 		}
 		l[++nl] = out $0

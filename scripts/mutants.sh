@@ -43,7 +43,7 @@ boot() { # log : boot the mutant with the checkers; print what catches it
 # The series' objects, which no mutant's may equal. Mutants go on the
 # branch with both queues.
 tip=$(tip_of "$tree")
-git -C "$wt" checkout -q --detach "$tip"
+git -C "$wt" checkout -q -f --detach "$tip"	# a killed run may have left a mutant applied
 files=$(sed -n 's|^+++ b/\(.*\.c\)$|\1|p' "${todo[@]}" | sort -u)
 build >/dev/null || { fail "mutants: the series builds in $obj"; exit 1; }
 series=$(sums)
@@ -52,7 +52,7 @@ for m in "${todo[@]}"; do
 	caught_by=$(sed -n 's/^Caught-by: //p' "$m")
 	setup=$(sed -n 's/^Setup: //p' "$m"); setup=${setup:-domain}
 	status "mutant $name: building and booting"
-	git -C "$wt" checkout -q --detach "$tip"
+	git -C "$wt" checkout -q -f --detach "$tip"
 	if ! git -C "$wt" apply "$m" 2>"$log"; then
 		miss "mutant $name applies to the series ($log)"; continue
 	fi
