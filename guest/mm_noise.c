@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,12 +47,18 @@
 #define FAULT_PAGES	100	/* not a multiple of the memcg charge batch (64) */
 #define JOIN_CPU	1
 #define JOIN		"/sys/fs/cgroup/mm_noise_join"
+/* fd numbers whose fd tables take 32 MiB and 512 MiB of vmalloc space */
+#define SEED_FD		(3 << 20)
+#define BULK_FD		(3 << 24)
+#define NR_OPEN		"67108864"
 
 static int fire_stat_refresh(void);
 static int fire_overcommit(void);
 static int fire_memcg_high(void);
 static int fire_slab_shrink(void);
 static int fire_collapse(void);
+static int fire_vmalloc_purge(void);
+static int seed_vmap_nodes(void);
 static int fire_busy(void);
 static int fire_join(void);
 static int fire_join_memcg_high(void);
@@ -78,6 +85,8 @@ static const struct trigger triggers[] = {
 	{ "memcg_high",	  "^drain_local_(memcg_|obj_)?stock$",		fire_memcg_high,   300 },
 	{ "slab_shrink",  "^flush_cpu_sheaves$",			fire_slab_shrink,  300 },
 	{ "collapse",	  "^tlb_remove_table_smp_sync$",		fire_collapse,	   300 },
+	{ "vmalloc_purge", "^purge_vmap_node$",				fire_vmalloc_purge, 1000,
+	  seed_vmap_nodes },
 };
 
 /*
@@ -379,6 +388,65 @@ static int fire_collapse(void)
 	madvise(p, HPAGE, MADV_HUGEPAGE);
 	err = madvise(p, HPAGE, 25 /* MADV_COLLAPSE */) ? -errno : 0;
 	munmap(raw, 2 * HPAGE);
+	return err;
+}
+
+/*
+ * A task on @cpu that makes its fd table hold @fd, in an area vmalloc'ed
+ * on @cpu and so in @cpu's vmap node, and exits: the area is freed
+ * lazily, to that node's list.
+ */
+static int fd_table_task(int cpu, int fd)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid) {
+		struct rlimit r = { fd + 1, fd + 1 };
+
+		if (cpu != 0)	/* a task must be in the partition to run there */
+			join_partition();
+		pin(cpu);
+		_exit(sched_getcpu() != cpu || setrlimit(RLIMIT_NOFILE, &r) || dup2(0, fd) != fd);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+static char old_nr_open[32];
+
+/*
+ * 32 MiB in the lazy lists of the vmap nodes of the isolated CPU and of
+ * the last CPU: the last node with lazy areas is purged by the purging
+ * CPU, the others by helpers on their own CPUs. 64 MiB stays under the
+ * purge threshold, 32 MiB times the bit length of the online CPU count
+ * (96 MiB with 4).
+ */
+static int seed_vmap_nodes(void)
+{
+	int last = sysconf(_SC_NPROCESSORS_CONF) - 1;
+
+	if (!old_nr_open[0] && read_str("/proc/sys/fs/nr_open", old_nr_open, sizeof(old_nr_open)))
+		return -1;
+	if (write_str("/proc/sys/fs/nr_open", NR_OPEN) || fd_table_task(iso_cpu, SEED_FD) ||
+	    (last != iso_cpu && fd_table_task(last, SEED_FD))) {
+		write_str("/proc/sys/fs/nr_open", old_nr_open);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * 512 MiB freed on CPU 0: over four times the purge threshold, so the
+ * drain that follows gives every node with lazy areas but the last a
+ * helper (one per threshold's worth, less one).
+ */
+static int fire_vmalloc_purge(void)
+{
+	int err = fd_table_task(0, BULK_FD);
+
+	write_str("/proc/sys/fs/nr_open", old_nr_open);
 	return err;
 }
 

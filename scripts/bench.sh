@@ -23,7 +23,7 @@ base=$(cat "$tree.base")
 
 for k in base series; do
 	rev=$base; [ $k = series ] && rev=$(git -C "$tree" rev-parse lru-drain)
-	git -C "$wt" checkout -q --detach "$rev"
+	git -C "$wt" checkout -q -f --detach "$rev"
 	"$top/scripts/build-kernel.sh" "$wt" "$obj" "$top/config/base.config" "$top/config/$WB_BASE.config" "$top/config/bench.config" >/dev/null
 	cp "$obj/arch/x86/boot/bzImage" "$OUT/kernels/bench-$k.bzImage"
 	cp "$obj/vmlinux" "$OUT/kernels/bench-$k.vmlinux"

@@ -21,7 +21,7 @@ warnings() { grep -E 'warning:|error:' | sed -E "s|$wt/||; s|:[0-9]+:[0-9]+:|:|"
 for cfg in allmodconfig ${WB_RANDCONFIG_SEEDS:-0x5eed1 0x5eed2}; do
 	obj=$OUT/obj/cov-$cfg
 	kmake() { make -s -C "$wt" O="$obj" ARCH=x86_64 CC="$cc" -j"$(nproc)" "$@" 2>&1; }
-	git -C "$wt" checkout -q --detach "$base"
+	git -C "$wt" checkout -q -f --detach "$base"
 	case $cfg in
 	allmodconfig) kmake allmodconfig >/dev/null ;;
 	*) KCONFIG_SEED=$cfg kmake randconfig >/dev/null ;;
@@ -44,7 +44,7 @@ for cfg in allmodconfig ${WB_RANDCONFIG_SEEDS:-0x5eed1 0x5eed2}; do
 		n=$((n + 1))
 		mapfile -t touched < <(git -C "$tree" diff --name-only "$c^" "$c" -- '*.c' ':!tools')
 		[ ${#touched[@]} -gt 0 ] || continue
-		git -C "$wt" checkout -q --detach "$c"
+		git -C "$wt" checkout -q -f --detach "$c"
 		for f in "${touched[@]}"; do
 			o=$(object_of "$wt" "$f")
 			if [ "${base_rc[$f]:-0}" != 0 ]; then

@@ -24,7 +24,7 @@ fi
 WB_EXTRA_PKGS="dpkg-dev debhelper rsync libdw-dev kmod" "$top/scripts/deps.sh" ||
 	{ fail "deb: the packaging tools are installed"; exit 1; }
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$(cat "$tree.base")"
-git -C "$wt" checkout -q --detach lru-drain || { fail "deb: check out the series in $wt"; exit 1; }
+git -C "$wt" checkout -q -f --detach lru-drain || { fail "deb: check out the series in $wt"; exit 1; }
 mkdir -p "$obj"
 rm -f "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes "$out/lru_drain_isolation"
 cc=gcc

@@ -20,7 +20,7 @@ build() { image=$("$top/scripts/build-kernel.sh" "$wt" "$obj" "$@"); }
 mkdir -p "$OUT/kernels"
 rm -f "$OUT/kernels/$name"-{base,series}.*
 if [ "${WB_MATRIX_BASE:-0}" = 1 ] || [ "${WB_MATRIX:-}" = every ]; then
-	git -C "$wt" checkout -q --detach "$base"
+	git -C "$wt" checkout -q -f --detach "$base"
 	check "gate build-$name base" build "$@" && [ -n "$image" ] &&
 		cp "$image" "$OUT/kernels/$name-base.${image##*/}"
 fi
@@ -28,7 +28,7 @@ tip=$(tip_of "$tree")	# both queues, when there is a second
 mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..$tip")
 what=" (the whole series)"
 if [ "${WB_MATRIX_OBJECTS:-0}" = 1 ] && [ "${WB_MATRIX:-}" != every ]; then
-	git -C "$wt" checkout -q --detach "$tip"
+	git -C "$wt" checkout -q -f --detach "$tip"
 	for f in $(git -C "$tree" diff --name-only "$base" "$tip" -- '*.c' ':!tools'); do
 		WB_TARGETS+=" $(object_of "$wt" "$f")"
 	done
@@ -43,7 +43,7 @@ for c in "${commits[@]}"; do
 	else
 		[ "$c" = "${commits[-1]}" ] || continue
 	fi
-	git -C "$wt" checkout -q --detach "$c"
+	git -C "$wt" checkout -q -f --detach "$c"
 	check "gate build-$name $(printf '%04d' $n)$([ "${WB_MATRIX:-}" = every ] || echo "$what")" build "$@"
 done
 if [ -n "$image" ]; then cp "$image" "$OUT/kernels/$name-series.${image##*/}"; fi

@@ -45,7 +45,7 @@ for san in ${WB_SANITIZERS:-kasan kcsan}; do
 	[ -n "$found" ] && sed 's/^/    /' <<<"$found"
 	for m in "$top"/mutants/kcsan/*.patch; do
 		name=$(basename "$m" .patch) log=$logs/kcsan-mutant-$name.log
-		git -C "$wt" checkout -q --detach "$(tip_of "$tree")" && git -C "$wt" apply "$m" &&
+		git -C "$wt" checkout -q -f --detach "$(tip_of "$tree")" && git -C "$wt" apply "$m" &&
 			"$top/scripts/build-kernel.sh" "$wt" "$OUT/obj/$san" $TEST_FRAGS "$top/config/$san.config" >/dev/null
 		built=$?
 		git -C "$wt" checkout -q -- .
@@ -58,7 +58,7 @@ for san in ${WB_SANITIZERS:-kasan kcsan}; do
 		check "kcsan mutant $name caught: $found" test -n "$found"
 	done
 	# the object directory holds the last mutant now: build the series again
-	git -C "$wt" checkout -q --detach "$(tip_of "$tree")"
+	git -C "$wt" checkout -q -f --detach "$(tip_of "$tree")"
 	"$top/scripts/build-kernel.sh" "$wt" "$OUT/obj/$san" $TEST_FRAGS "$top/config/$san.config" >/dev/null
 done
 true
