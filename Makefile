@@ -76,7 +76,7 @@ SUB := -s --no-print-directory
 # checks in a new build/results/TARGET (make check: build/check/results),
 # runs as a sub-make however it ends, and prints the verdict.
 VERDICT_GOALS := all report gates mutants matrix soak arm64 backport sanitizers \
-	mm-selftests build-coverage bench bench-uml deb check check-full
+	mm-selftests build-coverage bench bench-uml bench-uml-noise deb check check-full
 GOALS := $(or $(MAKECMDGOALS),all)
 ifeq ($(WB_IN_VERDICT)$(if $(filter $(VERDICT_GOALS),$(GOALS)),,none),)
 ifneq ($(words $(GOALS)),1)
@@ -182,11 +182,17 @@ build-coverage: tree
 # v7's keyed design and this series (build/report/bench-uml.*), then the
 # non-debug config under qemu -icount and the drain at 2 to 8 vCPUs
 # (build/report/bench.*).
-bench: bench-uml
+bench: bench-uml bench-uml-noise
 	$(STEP) bench scripts/bench.sh $(TREE)
 
 bench-uml: tree
 	$(STEP) bench-uml scripts/uml-bench.sh $(TREE)
+
+# The second queue's paths, the LRU series against both queues, in UML
+# (build/report/bench-uml-noise.*).
+bench-uml-noise: tree
+	$(STEP) bench-uml-noise env WB_UML_BENCH=noise WB_UML_VARIANTS="series noise" \
+		scripts/uml-bench.sh $(TREE)
 
 # Installable Debian packages of the series for your own machine, from
 # DEB_CONFIG plus what the series and its selftest need (build/deb/).
@@ -249,6 +255,7 @@ backport         the 6.12 queue: applies, builds, selftest fails/passes
 sanitizers       KASAN and KCSAN kernels: selftest, soak, KCSAN mutant
 build-coverage   allmodconfig and randconfig builds of touched files
 bench, bench-uml A/B cost: UML on the host CPU, then qemu -icount
+bench-uml-noise  the second queue's paths in UML, against the LRU series
 deb              Debian packages of the series for your machine
 tree, export     apply the queues to the tree / write the tree back
 deps             install the Debian packages the workbench needs (root)
@@ -266,4 +273,4 @@ help:
 clean:
 	rm -rf build/obj build/kernels build/report build/check build/results build/gates build/logs build/6.12 build/mm-selftests build/deb
 
-.PHONY: all deps tree export gates report mutants matrix soak arm64 backport sanitizers mm-selftests build-coverage bench bench-uml deb check check-full help clean
+.PHONY: all deps tree export gates report mutants matrix soak arm64 backport sanitizers mm-selftests build-coverage bench bench-uml bench-uml-noise deb check check-full help clean

@@ -13,7 +13,8 @@
  *
  * Then CPU 1, a housekeeping CPU with a task that keeps faulting pages in
  * a memory cgroup of its own, joins a cpuset isolated partition at run
- * time: its pending vmstat_update must not run there, a drain of the obj
+ * time: its memcg stocks and slab sheaves must be drained as it joins, its
+ * pending vmstat_update must not run there after, a drain of the obj
  * stock must pass it over, and once it has left the partition, must reach
  * it again (6.12 has one stock, drained by drain_local_stock). One line
  * per trigger:
@@ -64,6 +65,7 @@ static int fire_join(void);
 static int fire_join_memcg_high(void);
 static int stop_joiner(void);
 static int leave(void);
+static int leave_and_settle(void);
 
 /*
  * @source matches the work function or IPI callback the source runs;
@@ -90,8 +92,11 @@ static const struct trigger triggers[] = {
 };
 
 /*
- * On CPU 1. join_vmstat counts from when the partition write has returned:
- * until then CPU 1 is a housekeeping CPU. The joiner is stopped before the first
+ * On CPU 1. join_stock and join_sheaves count the drains that run there
+ * during the partition write, while CPU 1 is still a housekeeping CPU;
+ * join_vmstat counts from when the write has returned. Each joins again
+ * after leaving for 2 s, in which the joiner refills its per-CPU state and
+ * vmstat_update re-arms. The joiner is stopped before the first
  * stock drain, so that both drains see the same obj stock, which caches
  * the joiner's objcg for as long as no other objcg is charged on CPU 1:
  * the first drain passes it over, the second must drain it. (The memcg
@@ -99,7 +104,9 @@ static const struct trigger triggers[] = {
  * in the log, not counted.)
  */
 static const struct trigger join_triggers[] = {
-	{ "join_vmstat",  "^vmstat_update$",		fire_join,	      3000, NULL, true },
+	{ "join_stock",	  "^drain_local_(memcg_|obj_)?stock$", fire_join,    300 },
+	{ "join_sheaves", "^flush_cpu_sheaves",		fire_join,	      300, leave_and_settle },
+	{ "join_vmstat",  "^vmstat_update$",		fire_join,	      3000, leave_and_settle, true },
 	{ "join_memcg",	  "^drain_local_(obj_)?stock$",	fire_join_memcg_high, 300, stop_joiner },
 	{ "rejoin_memcg", "^drain_local_(obj_)?stock$",	fire_join_memcg_high, 300, leave },
 };
@@ -318,6 +325,14 @@ static int fire_join(void)
 static int leave(void)
 {
 	return set_partition("member");
+}
+
+static int leave_and_settle(void)
+{
+	int err = leave();
+
+	sleep(2);
+	return err;
 }
 
 static int stop_joiner(void)

@@ -38,7 +38,9 @@ NOISE_ON_BASE = {"domain": ["stat_refresh", "slab_shrink", "overcommit", "collap
 # CPU 1 joins an isolated partition at run time, then leaves it: how many
 # of the source's work items each kernel must run there, in every set-up
 # (0, or "some").
-NOISE_JOIN = {"join_vmstat": {"base": "some", "noise": 0},
+NOISE_JOIN = {"join_stock": {"base": 0, "noise": "some"},
+              "join_sheaves": {"base": 0, "noise": "some"},
+              "join_vmstat": {"base": "some", "noise": 0},
               "join_memcg": {"base": 0, "noise": 0},
               "rejoin_memcg": {"base": 0, "noise": "some"}}
 # A base whose second queue holds only some of the fixes (the pin's
@@ -53,6 +55,8 @@ SOURCE = {"vmstat": "vmstat_update", "stat_refresh": "refresh_vm_stats (stat_ref
           "slab_shrink": "flush_cpu_sheaves (shrink every cache)",
           "collapse": "tlb_remove_table_smp_sync IPI (MADV_COLLAPSE)",
           "vmalloc_purge": "purge_vmap_node (512 MiB of vfree)",
+          "join_stock": "memcg and obj stock drains on CPU 1 as it joins an isolated partition",
+          "join_sheaves": "sheaf flush on CPU 1 as it joins an isolated partition",
           "join_vmstat": "vmstat_update on CPU 1 in the 3 s after it joins an isolated partition",
           "join_memcg": "obj stock drain on CPU 1 while it is isolated (memory.high)",
           "rejoin_memcg": "obj stock drain on CPU 1 after it left the partition (memory.high)"}
@@ -191,9 +195,11 @@ if any(k[1] == "noise" for k in noise):
            "isolated CPU 2 faults pages, frees accounted objects and maps and unmaps areas, then "
            "spins in user space; CPU 0 fires each trigger (vmstat: waits 3 s; vmalloc_purge: tasks on CPUs 2 and 3 first leave 32 MiB of lazily freed vmap area each). Then CPU 1, with a "
            "task faulting pages in a memory cgroup of its own, joins a cpuset isolated partition "
-           "and leaves it again (the join_ rows, counted on CPU 1, join_vmstat from when the "
-           "partition write has returned; the task is stopped before the first stock drain, and only the obj "
-           "stock's drains are counted: the memcg stock is passed over only if it holds pages). Each cell: work items / IPIs of that source on the CPU in the "
+           "three times, leaving it for 2 s in between (the join_ rows, counted on CPU 1: join_stock and "
+           "join_sheaves during the partition write, join_vmstat from when it has returned); then "
+           "the task is stopped, memory.high is lowered, CPU 1 leaves and memory.high is lowered again "
+           "(join_memcg, rejoin_memcg: only the obj stock's drains are counted, as the memcg stock is "
+           "passed over only if it holds pages). Each cell: work items / IPIs of that source on the CPU in the "
            "window, on the base, the LRU series and both series (noise). Work and IPIs that are "
            "not the source's (kworker wake-ups, flush barriers) are in the guest log and the "
            "JSON.", "",
@@ -287,8 +293,9 @@ if "noise" in KERNELS:
         if judged("collapse"):
             say(n > 0, f"{setup}: collapse: positive control: with the second series the table-sync "
                 f"IPI still reaches the other CPUs ({n} IPIs)")
-        # Run-time isolation of CPU 1: the base runs a pending vmstat_update
-        # after the join and never drains a stock it once passed over.
+        # Run-time isolation of CPU 1: the base drains nothing as it joins,
+        # runs a pending vmstat_update after the join and never drains a
+        # stock it once passed over.
         for t, counts in filter(lambda i: judged(i[0]), NOISE_JOIN.items()):
             for k, w in counts.items():
                 f = noise.get((setup, k, t), {})

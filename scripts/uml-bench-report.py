@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""uml-bench-report.py TXT OUT : the lru_kbench lines of uml-bench.sh as
-OUT.json (one record per line) and OUT.md (the tables the cover letter
-quotes)."""
+"""uml-bench-report.py TXT OUT : the lru_kbench (or noise_kbench) lines of
+uml-bench.sh as OUT.json (one record per line) and OUT.md (the tables the
+cover letters quote)."""
 import json
 import re
 import sys
 
 txt, out = sys.argv[1], sys.argv[2]
-host, date, rows = "", "", []
+host, date, bench, rows = "", "", "lru", []
 for line in open(txt):
+    if line.startswith("# bench:"):
+        bench = line.split(":", 1)[1].strip()
+        continue
     if line.startswith("# host:"):
         host = line.split(":", 1)[1].strip()
         continue
@@ -33,7 +36,52 @@ for line in open(txt):
                   ("best and median of %s runs of %s operations" % (f["samples"], f["ops"])
                    if unit == "ns/op" else "best and median of %s drains" % f["samples"]),
     })
-json.dump({"host": host, "date": date, "rows": rows}, open(out + ".json", "w"), indent=1)
+json.dump({"host": host, "date": date, "bench": bench, "rows": rows}, open(out + ".json", "w"), indent=1)
+
+
+def best(variant, op, isolated, cpu, ncpus=2):
+    m = [r["best"] for r in rows if (r["variant"], r["op"], r["isolated"], r["cpu"], r["ncpus"]) ==
+         (variant, op, isolated, cpu, ncpus)]
+    return min(m) if m else None
+
+
+if bench == "noise":
+    ops = list(dict.fromkeys(r["op"] for r in rows))
+    nboots = sum(1 for r in rows if r["variant"] == "series" and r["op"] == ops[0]
+                 and r["ncpus"] == 2 and r["isolated"] == "none") if ops else 0
+    md = ["# The second queue's paths on the host CPU (UML)", "",
+          "Host: %s. %s." % (host, date), "",
+          "ns per operation on CPU 1 of a 2-CPU UML kernel, the best run of %d boots"
+          " of each kind; series: the LRU series, noise: with the second queue on top."
+          " vm_enough_memory_*: __vm_enough_memory() of one page and its"
+          " vm_unacct_memory(), no mm, under OVERCOMMIT_NEVER (the strict check,"
+          " which the second queue changes) and OVERCOMMIT_GUESS (unchanged)."
+          " committed_as_sum: percpu_counter_sum_positive(&vm_committed_as), what"
+          " the strict check adds near the limit while an isolated CPU's count is"
+          " unsynced. cpu_is_isolated_or_nohz: what quiet_vmstat() adds at tick"
+          " stop when no vmstat_update is pending. kmalloc+kfree (64 bytes) and"
+          " mod_node_page_state (+1 or -1): paths whose code the queue leaves alone,"
+          " as controls. Method: %s." % (nboots, rows[0]["method"] if rows else ""), "",
+          "| path | series | noise | series, CPU 1 isolated | noise, CPU 1 isolated |",
+          "|---|---:|---:|---:|---:|"]
+    for op in ops:
+        cells = []
+        for iso in ("none", "1"):
+            b, n = best("series", op, iso, 1), best("noise", op, iso, 1)
+            cells += ["-" if b is None else "%.2f" % b,
+                      "-" if None in (b, n) else "%.2f (%+.2f)" % (n, n - b)]
+        md.append("| %s | " % op + " | ".join(cells) + " |")
+    sizes = sorted({r["ncpus"] for r in rows if r["op"] == "committed_as_sum" and r["cpu"] == 0})
+    if sizes:
+        md += ["", "committed_as_sum on CPU 0 by the number of CPUs (every CPU but 0 isolated),"
+               " noise kernel, ns (best of 5 runs):", "",
+               "| ncpus | " + " | ".join(str(n) for n in sizes) + " |",
+               "|---|" + "---:|" * len(sizes),
+               "| ns | " + " | ".join("%.1f" % best("noise", "committed_as_sum", "1-%d" % (n - 1), 0, n)
+                                      if best("noise", "committed_as_sum", "1-%d" % (n - 1), 0, n)
+                                      is not None else "-" for n in sizes) + " |"]
+    open(out + ".md", "w").write("\n".join(md) + "\n")
+    sys.exit(0)
 
 
 def get(variant, op, isolated, cpu, key="best"):
