@@ -26,7 +26,7 @@ CATEGORIES       17 of them  run_vmtests.sh categories of make mm-selftests,
 RUNS             1         boots of each kernel in make mm-selftests
 MIN_PASS         10        tests the series must pass in make mm-selftests
 RANDCONFIG_SEEDS 0x5eed1 0x5eed2  randconfigs of make build-coverage
-ROUNDS           2         rounds of make bench (-icount part)
+ROUNDS           2         rounds of make bench and bench-noise (-icount)
 UML_VARIANTS     base keyed series  kernels of make bench-uml (keyed: v7)
 UML_ROUNDS       3         rounds of make bench-uml
 UML_NCPUS        4 8 16 32 drain sizes of make bench-uml
@@ -76,7 +76,7 @@ SUB := -s --no-print-directory
 # checks in a new build/results/TARGET (make check: build/check/results),
 # runs as a sub-make however it ends, and prints the verdict.
 VERDICT_GOALS := all report gates mutants matrix soak arm64 backport sanitizers \
-	mm-selftests build-coverage bench bench-uml bench-uml-noise deb check check-full
+	mm-selftests build-coverage bench bench-uml bench-uml-noise bench-noise deb check check-full
 GOALS := $(or $(MAKECMDGOALS),all)
 ifeq ($(WB_IN_VERDICT)$(if $(filter $(VERDICT_GOALS),$(GOALS)),,none),)
 ifneq ($(words $(GOALS)),1)
@@ -182,7 +182,7 @@ build-coverage: tree
 # v7's keyed design and this series (build/report/bench-uml.*), then the
 # non-debug config under qemu -icount and the drain at 2 to 8 vCPUs
 # (build/report/bench.*).
-bench: bench-uml bench-uml-noise
+bench: bench-uml bench-uml-noise bench-noise
 	$(STEP) bench scripts/bench.sh $(TREE)
 
 bench-uml: tree
@@ -193,6 +193,11 @@ bench-uml: tree
 bench-uml-noise: tree
 	$(STEP) bench-uml-noise env WB_UML_BENCH=noise WB_UML_VARIANTS="series noise" \
 		scripts/uml-bench.sh $(TREE)
+
+# The same paths under qemu -icount, from user space: faults, mmap() under
+# both overcommit policies, open() and close() (build/report/bench-noise.*).
+bench-noise: tree
+	$(STEP) bench-noise env WB_BENCH=noise scripts/bench.sh $(TREE)
 
 # Installable Debian packages of the series for your own machine, from
 # DEB_CONFIG plus what the series and its selftest need (build/deb/).
@@ -256,6 +261,7 @@ sanitizers       KASAN and KCSAN kernels: selftest, soak, KCSAN mutant
 build-coverage   allmodconfig and randconfig builds of touched files
 bench, bench-uml A/B cost: UML on the host CPU, then qemu -icount
 bench-uml-noise  the second queue's paths in UML, against the LRU series
+bench-noise      the same paths under qemu -icount, against the LRU series
 deb              Debian packages of the series for your machine
 tree, export     apply the queues to the tree / write the tree back
 deps             install the Debian packages the workbench needs (root)
@@ -273,4 +279,4 @@ help:
 clean:
 	rm -rf build/obj build/kernels build/report build/check build/results build/gates build/logs build/6.12 build/mm-selftests build/deb
 
-.PHONY: all deps tree export gates report mutants matrix soak arm64 backport sanitizers mm-selftests build-coverage bench bench-uml bench-uml-noise deb check check-full help clean
+.PHONY: all deps tree export gates report mutants matrix soak arm64 backport sanitizers mm-selftests build-coverage bench bench-uml bench-uml-noise bench-noise deb check check-full help clean

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Micro-benchmarks for the paths the series touches, in the style of
+ * Micro-benchmarks for the paths the two series touch, in the style of
  * will-it-scale: one process, a loop per sample, the first sample dropped.
  *
  *   fault_anon   mmap anonymous memory, write a byte per page, munmap
@@ -15,11 +15,17 @@
  *                folios each): posix_fadvise(DONTNEED) of a file page
  *                that is mapped, so it cannot be invalidated and the
  *                kernel drains all CPUs before retrying
- *   cpu=N        run the fault benchmarks that follow pinned to CPU N
+ *   mmap_guess   mmap and munmap one writable private anonymous page under
+ *                overcommit_memory=0 (__vm_enough_memory())
+ *   mmap_never   the same under overcommit_memory=2, the strict check
+ *   open_close   open and close /dev/null: slab allocations and frees
+ *                (the path name and the struct file), none through RCU
+ *   cpu=N        run the benchmarks that follow pinned to CPU N
  *
  * Prints "bench NAME UNIT best median" with ns per page (per drain for
- * drain) from CLOCK_MONOTONIC. Under qemu -icount shift=0 a guest ns is one
- * instruction, which is what makes the numbers repeatable.
+ * drain, per pair of calls for mmap_* and open_close) from CLOCK_MONOTONIC.
+ * Under qemu -icount shift=0 a guest ns is one instruction, which is what
+ * makes the numbers repeatable.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +43,7 @@
 #define PAGES		1024	/* 4 MiB a sample */
 #define SAMPLES		9	/* the first is warm-up */
 #define DRAINS		20
+#define OPS		1024	/* mmap_* and open_close: pairs a sample */
 #define BATCH_FILL	30	/* FOLIO_BATCH_SIZE - 1: the 31st add flushes */
 
 static long page_size;
@@ -146,6 +153,59 @@ static void bench_faults(const char *name)
 		close(fd);
 }
 
+static void set_overcommit(char policy)
+{
+	int fd = open("/proc/sys/vm/overcommit_memory", O_WRONLY);
+
+	if (fd < 0 || write(fd, &policy, 1) != 1)
+		die("overcommit_memory");
+	close(fd);
+}
+
+/* One sample of mmap_*: one accounted mapping made and removed; ns per pair. */
+static unsigned long long mmap_sample(void)
+{
+	unsigned long long t0 = now_ns();
+
+	for (int i = 0; i < OPS; i++) {
+		void *p = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			die("mmap");
+		munmap(p, page_size);
+	}
+	return (now_ns() - t0) / OPS;
+}
+
+static unsigned long long open_close_sample(void)
+{
+	unsigned long long t0 = now_ns();
+
+	for (int i = 0; i < OPS; i++) {
+		int fd = open("/dev/null", O_RDONLY);
+
+		if (fd < 0)
+			die("/dev/null");
+		close(fd);
+	}
+	return (now_ns() - t0) / OPS;
+}
+
+static void bench_ops(const char *name)
+{
+	unsigned long long v[SAMPLES];
+	int is_mmap = strncmp(name, "mmap_", 5) == 0;
+
+	if (is_mmap)
+		set_overcommit(strcmp(name, "mmap_never") ? '0' : '2');
+	for (int i = 0; i < SAMPLES; i++)
+		v[i] = is_mmap ? mmap_sample() : open_close_sample();
+	if (is_mmap)
+		set_overcommit('0');
+	report(name, "ns/op", v + 1, SAMPLES - 1);
+}
+
 static char *map_pages(int pages)
 {
 	char *p = mmap(NULL, pages * page_size, PROT_READ | PROT_WRITE,
@@ -247,7 +307,7 @@ int main(int argc, char **argv)
 {
 	page_size = sysconf(_SC_PAGESIZE);
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s [cpu=N] fault_anon|fault_file|fault_mlock|madvise|drain...\n",
+		fprintf(stderr, "usage: %s [cpu=N] fault_anon|fault_file|fault_mlock|madvise|drain|mmap_guess|mmap_never|open_close...\n",
 			argv[0]);
 		return 2;
 	}
@@ -256,6 +316,8 @@ int main(int argc, char **argv)
 			pin(atoi(argv[i] + 4));
 		else if (!strcmp(argv[i], "drain"))
 			bench_drain();
+		else if (!strncmp(argv[i], "mmap_", 5) || !strcmp(argv[i], "open_close"))
+			bench_ops(argv[i]);
 		else
 			bench_faults(argv[i]);
 	}

@@ -13,8 +13,8 @@
  *
  * Then CPU 1, a housekeeping CPU with a task that keeps faulting pages in
  * a memory cgroup of its own, joins a cpuset isolated partition at run
- * time: its memcg stocks and slab sheaves must be drained as it joins, its
- * pending vmstat_update must not run there after, a drain of the obj
+ * time: its memcg stocks and slab sheaves must be drained and its pending
+ * vmstat_update run as it joins, none must run there after, a drain of the obj
  * stock must pass it over, and once it has left the partition, must reach
  * it again (6.12 has one stock, drained by drain_local_stock). One line
  * per trigger:
@@ -92,9 +92,9 @@ static const struct trigger triggers[] = {
 };
 
 /*
- * On CPU 1. join_stock and join_sheaves count the drains that run there
- * during the partition write, while CPU 1 is still a housekeeping CPU;
- * join_vmstat counts from when the write has returned. Each joins again
+ * On CPU 1. join_stock, join_sheaves and join_fold count the drains and
+ * the counter fold that run there during the partition write; join_vmstat
+ * counts from when the write has returned. Each joins again
  * after leaving for 2 s, in which the joiner refills its per-CPU state and
  * vmstat_update re-arms. The joiner is stopped before the first
  * stock drain, so that both drains see the same obj stock, which caches
@@ -106,6 +106,7 @@ static const struct trigger triggers[] = {
 static const struct trigger join_triggers[] = {
 	{ "join_stock",	  "^drain_local_(memcg_|obj_)?stock$", fire_join,    300 },
 	{ "join_sheaves", "^flush_cpu_sheaves",		fire_join,	      300, leave_and_settle },
+	{ "join_fold",	  "^vmstat_update$",		fire_join,	      0, leave_and_settle },
 	{ "join_vmstat",  "^vmstat_update$",		fire_join,	      3000, leave_and_settle, true },
 	{ "join_memcg",	  "^drain_local_(obj_)?stock$",	fire_join_memcg_high, 300, stop_joiner },
 	{ "rejoin_memcg", "^drain_local_(obj_)?stock$",	fire_join_memcg_high, 300, leave },

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""bench-report.py LOGDIR REPORTDIR: collect the "bench NAME UNIT best median"
-lines of the A/B boots (LOGDIR/{base,series}-rR-smpN-MODE-METER.log) into
-bench.json and bench.md, and plot the drain latency against the vCPU count
-with gnuplot. MODE: off (no CPU isolated), housekeeping (CPUs isolated, the
+"""bench-report.py LOGDIR REPORTDIR [NAME A B]: collect the "bench NAME UNIT
+best median" lines of the A/B boots (LOGDIR/{A,B}-rR-smpN-MODE-METER.log;
+A base, B series by default) into NAME.json and NAME.md (NAME: bench), and
+plot the drain latency against the vCPU count with gnuplot. MODE: off (no CPU isolated), housekeeping (CPUs isolated, the
 benchmark on a housekeeping CPU) or isolated (the benchmark, or for the drain
 the upper half of the CPUs, isolated)."""
 import glob, json, os, re, statistics, subprocess, sys
 
 logdir, outdir = sys.argv[1:3]
+name, A, B = sys.argv[3:6] if len(sys.argv) > 3 else ("bench", "base", "series")
 meters = {"icount": "icount: qemu TCG -icount shift=0,sleep=off, 1 guest ns = 1 instruction",
           "tcg": "tcg-wallclock: multi-threaded TCG, guest CLOCK_MONOTONIC (noisy)",
           "kvm": "kvm-wallclock: KVM, guest CLOCK_MONOTONIC"}
@@ -24,34 +25,34 @@ for path in sorted(glob.glob(os.path.join(logdir, "*-r*-smp*-*-*.log"))):
 rows = []
 modes = ["off", "housekeeping", "isolated", "allbut0"]
 for bench, vcpus, mode in sorted({k[:3] for k in samples}, key=lambda k: (k[0] == "drain", k[0], k[1], modes.index(k[2]))):
-    a, b = samples.get((bench, vcpus, mode, "base")), samples.get((bench, vcpus, mode, "series"))
+    a, b = samples.get((bench, vcpus, mode, A)), samples.get((bench, vcpus, mode, B))
     if not a or not b:
         continue
     med = lambda s: statistics.median(x[1] for x in s)
     best = lambda s: min(x[0] for x in s)
     rows.append({"benchmark": bench, "vcpus": vcpus, "isolation": mode, "meter": meter_of[bench], "unit": units[bench],
-                 "base": med(a), "series": med(b), "ratio": round(med(b) / med(a), 4),
-                 "base_best": best(a), "series_best": best(b),
+                 A: med(a), B: med(b), "ratio": round(med(b) / med(a), 4),
+                 A + "_best": best(a), B + "_best": best(b),
                  "ratio_best": round(best(b) / best(a), 4), "rounds": min(len(a), len(b))})
 
 os.makedirs(outdir, exist_ok=True)
 # The UML rows of the same make bench (scripts/uml-bench.sh), beside these.
 uml = os.path.join(outdir, "bench-uml")
-uml_json = json.load(open(uml + ".json")) if os.path.exists(uml + ".json") else None
+uml_json = json.load(open(uml + ".json")) if name == "bench" and os.path.exists(uml + ".json") else None
 json.dump({"qemu": rows, "uml": uml_json} if uml_json else rows,
-          open(os.path.join(outdir, "bench.json"), "w"), indent=1)
-md = ["Median over rounds of each boot's median; best = the lowest sample; ratio = series/base.", "",
+          open(os.path.join(outdir, name + ".json"), "w"), indent=1)
+md = [f"Median over rounds of each boot's median; best = the lowest sample; ratio = {B}/{A}.", "",
       "Isolation: off = no CPU isolated; housekeeping = CPUs isolated, the benchmark on a housekeeping CPU; "
       "isolated = the benchmark on an isolated CPU (drain: the upper half of the vCPUs isolated); "
       "allbut0 = every vCPU but CPU 0 isolated (drain only). For the drain, every vCPU but CPU 0 holds batches.", "",
-      "| benchmark | vCPUs | isolation | meter | unit | base median | series median | ratio | base best | series best | ratio best |",
+      f"| benchmark | vCPUs | isolation | meter | unit | {A} median | {B} median | ratio | {A} best | {B} best | ratio best |",
       "|---|---|---|---|---|---|---|---|---|---|---|"]
 for r in rows:
-    md.append(f"| {r['benchmark']} | {r['vcpus']} | {r['isolation']} | {r['meter'].split(':')[0]} | {r['unit']} | {r['base']:.0f} | {r['series']:.0f} "
-              f"| {r['ratio']:.4f} | {r['base_best']} | {r['series_best']} | {r['ratio_best']:.4f} |")
+    md.append(f"| {r['benchmark']} | {r['vcpus']} | {r['isolation']} | {r['meter'].split(':')[0]} | {r['unit']} | {r[A]:.0f} | {r[B]:.0f} "
+              f"| {r['ratio']:.4f} | {r[A + '_best']} | {r[B + '_best']} | {r['ratio_best']:.4f} |")
 if uml_json:
     md = open(uml + ".md").read().splitlines() + ["", "# Under QEMU (-icount, TCG)", ""] + md
-open(os.path.join(outdir, "bench.md"), "w").write("\n".join(md) + "\n")
+open(os.path.join(outdir, name + ".md"), "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 
 drain = {(r["vcpus"], r["isolation"]): r for r in rows if r["benchmark"] == "drain"}

@@ -10,19 +10,35 @@
 # remotely, one after the other).
 # Writes build/report/bench.{json,md}, bench-drain.png and bench-disasm.txt
 # (the batch fast paths of both kernels compared instruction by instruction).
+# WB_BENCH=noise times the second queue's fast paths instead, the LRU series
+# (series) against both queues (noise), under -icount only, in the same three
+# isolation modes (build/report/bench-noise.{json,md}): page faults in the
+# guest's memory cgroup (vmstat counter updates, the memcg charge), an
+# accounted mmap() under each overcommit policy (__vm_enough_memory()) and
+# open() and close() of /dev/null, twice (slab allocations and frees).
 set -euo pipefail
 top=$(realpath "$(dirname "$0")/..")
 . "$top/scripts/lib.sh"
 tree=$(realpath "$1")
-wt=$tree-wt obj=$OUT/obj/bench logs=$OUT/logs/bench guest=$OUT/guest
+case ${WB_BENCH:-lru} in
+lru) kernels="base series" name=bench ;;
+noise) kernels="series noise" name=bench-noise
+	[ -n "$QUEUE2_DIR" ] || { echo "error: BASE=$WB_BASE has no second queue (QUEUE2)" >&2; exit 1; } ;;
+*) echo "error: WB_BENCH=$WB_BENCH: lru or noise" >&2; exit 1 ;;
+esac
+wt=$tree-wt obj=$OUT/obj/bench logs=$OUT/logs/$name guest=$OUT/guest
 WB_ROUNDS=${WB_ROUNDS:-2}
 mkdir -p "$logs" "$guest" "$OUT/kernels"
-rm -f "$logs"/*.log* "$OUT/report"/bench.{md,json}	# a report of this run only
+rm -f "$logs"/*.log* "$OUT/report/$name".{md,json}	# a report of this run only
 base=$(cat "$tree.base")
 [ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" "$base"
 
-for k in base series; do
-	rev=$base; [ $k = series ] && rev=$(git -C "$tree" rev-parse lru-drain)
+for k in $kernels; do
+	case $k in
+	base) rev=$base ;;
+	series) rev=$(git -C "$tree" rev-parse lru-drain) ;;
+	noise) rev=$(git -C "$tree" rev-parse noise) ;;
+	esac
 	git -C "$wt" checkout -q -f --detach "$rev"
 	"$top/scripts/build-kernel.sh" "$wt" "$obj" "$top/config/base.config" "$top/config/$WB_BASE.config" "$top/config/bench.config" >/dev/null
 	cp "$obj/arch/x86/boot/bzImage" "$OUT/kernels/bench-$k.bzImage"
@@ -63,7 +79,14 @@ run() { # kernel smp icount mode benchmarks
 # thread for all vCPUs (thread=single) makes drains of 0.8 s that are the
 # emulator's round robin, with hrtimer_forward() warnings from its time skew.
 for r in $(seq "$WB_ROUNDS"); do
-	for k in base series; do
+	for k in $kernels; do
+		if [ $name = bench-noise ]; then
+			ops=fault_anon,mmap_guess,mmap_never,open_close,open_close
+			run $k 4 1 off "cpu=0,$ops"
+			run $k 4 1 housekeeping "cpu=0,$ops"
+			run $k 4 1 isolated "cpu=2,$ops"
+			continue
+		fi
 		faults=fault_anon,fault_file,fault_mlock,madvise
 		run $k 4 1 off "cpu=0,$faults"
 		run $k 4 1 housekeeping "cpu=0,$faults"
@@ -74,8 +97,9 @@ for r in $(seq "$WB_ROUNDS"); do
 		done
 	done
 done
-python3 "$top/scripts/bench-report.py" "$logs" "$OUT/report"
-check "bench: base and series measured in one run ($OUT/report/bench.md)" test -s "$OUT/report/bench.md"
+python3 "$top/scripts/bench-report.py" "$logs" "$OUT/report" $name $kernels
+check "$name: ${kernels/ / and } measured in one run ($OUT/report/$name.md)" test -s "$OUT/report/$name.md"
+[ $name = bench ] || exit 0
 # The batch fast paths by construction: each function's disassembly in both
 # kernels (addresses and symbol offsets masked), the lock-prefixed
 # instructions and the spinlock calls counted, and the series' lines that
