@@ -1,7 +1,7 @@
 # The workbench for the LRU folio batch series. Two commands matter:
-#   make        - build base and series, boot both with isolated CPUs in each
-#                 isolation set-up, print the isolation table
-#   make check  - every test
+#   make        - build base, series and both series, boot each with isolated
+#                 CPUs in each isolation set-up, print the isolation tables
+#   make check  - the tests that fit in an hour (make check-full: all)
 # Every target that checks something ends with "N passed, N failed" and
 # exits non-zero when a check failed. make help lists targets and knobs.
 
@@ -178,13 +178,14 @@ mm-selftests: tree
 build-coverage: tree
 	$(STEP) build-coverage scripts/build-coverage.sh $(TREE)
 
-# A/B benchmark: the batch paths timed in UML kernels on the host CPU, base,
-# v7's keyed design and this series (build/report/bench-uml.*), then the
-# non-debug config under qemu -icount and the drain at 2 to 8 vCPUs
-# (build/report/bench.*).
+# A/B benchmark: bench-uml, bench-uml-noise and bench-noise, then the batch
+# paths of base and series in the non-debug config under qemu -icount and
+# the drain at 2 to 8 vCPUs (build/report/bench.*).
 bench: bench-uml bench-uml-noise bench-noise
 	$(STEP) bench scripts/bench.sh $(TREE)
 
+# The batch paths timed in UML kernels on the host CPU: base, v7's keyed
+# design and this series (build/report/bench-uml.*).
 bench-uml: tree
 	$(STEP) bench-uml scripts/uml-bench.sh $(TREE)
 
@@ -259,10 +260,11 @@ arm64            cross-built arm64 (RT) kernels booted with the selftest
 backport         the 6.12 queue: applies, builds, selftest fails/passes
 sanitizers       KASAN and KCSAN kernels: selftest, soak, KCSAN mutant
 build-coverage   allmodconfig and randconfig builds of touched files
-bench, bench-uml A/B cost: UML on the host CPU, then qemu -icount
+bench            A/B cost: the three below, then the LRU paths under qemu -icount
+bench-uml        the LRU paths in UML on the host CPU: base, v7, series
 bench-uml-noise  the second queue's paths in UML, against the LRU series
 bench-noise      the same paths under qemu -icount, against the LRU series
-deb              Debian packages of the series for your machine
+deb              Debian packages of the LRU series for your machine
 tree, export     apply the queues to the tree / write the tree back
 deps             install the Debian packages the workbench needs (root)
 clean            remove kernels, objects, logs, reports and results
